@@ -67,7 +67,7 @@ class FaultPlan:
             return self._rng.choice(self.kinds)
 
     def configure(self, values: dict[str, Any]) -> None:
-        """Change settings at run time (keys: rate, seed, kinds, slow_seconds, retry_after, next)."""
+        """Change settings at run time: rate, seed, kinds, slow_seconds, retry_after, next."""
         with self._lock:
             if "rate" in values:
                 self.rate = float(values["rate"])
@@ -129,7 +129,13 @@ class Limits:
                 del self._until[key]
                 return None
             self.violations.append(
-                {"t": now, "key": key, "path": path, "blocked_until": until, "early_by": until - now}
+                {
+                    "t": now,
+                    "key": key,
+                    "path": path,
+                    "blocked_until": until,
+                    "early_by": until - now,
+                }
             )
             return until
 
@@ -158,5 +164,10 @@ def add_fault_arguments(parser: argparse.ArgumentParser) -> None:
 def plan_from_arguments(args: argparse.Namespace) -> FaultPlan:
     """Build the fault plan from ``add_fault_arguments`` options."""
     kinds = tuple(k for k in args.faults.split(",") if k)
-    return FaultPlan(rate=args.fault_rate, seed=args.seed, kinds=kinds,
-                     slow_seconds=args.slow_seconds, retry_after=args.retry_after)
+    return FaultPlan(
+        rate=args.fault_rate,
+        seed=args.seed,
+        kinds=kinds,
+        slow_seconds=args.slow_seconds,
+        retry_after=args.retry_after,
+    )

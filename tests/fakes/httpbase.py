@@ -9,6 +9,7 @@ control endpoints every fake shares: ``GET /_fake/state``, ``POST /_fake/config`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -137,10 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
             reply.drop = True
         if reply.drop:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         self._write(reply)
 
@@ -199,7 +198,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
-def _parse_multipart(ctype: str, body: bytes, params: dict[str, Any], files: dict[str, bytes]) -> None:
+def _parse_multipart(
+    ctype: str, body: bytes, params: dict[str, Any], files: dict[str, bytes]
+) -> None:
     message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body
     )

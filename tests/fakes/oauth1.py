@@ -26,8 +26,14 @@ def parse_header(header: str) -> dict[str, str]:
         if not sep:
             raise OAuthError(f"malformed OAuth field {item!r}")
         fields[unquote(key)] = unquote(value.strip('"'))
-    for required in ("oauth_consumer_key", "oauth_token", "oauth_signature", "oauth_nonce",
-                     "oauth_timestamp", "oauth_signature_method"):
+    for required in (
+        "oauth_consumer_key",
+        "oauth_token",
+        "oauth_signature",
+        "oauth_nonce",
+        "oauth_timestamp",
+        "oauth_signature_method",
+    ):
         if required not in fields:
             raise OAuthError(f"missing {required}")
     if fields["oauth_signature_method"] != "HMAC-SHA1":
@@ -35,8 +41,9 @@ def parse_header(header: str) -> dict[str, str]:
     return fields
 
 
-def signature(method: str, url: str, params: list[tuple[str, str]], consumer_secret: str,
-              token_secret: str) -> str:
+def signature(
+    method: str, url: str, params: list[tuple[str, str]], consumer_secret: str, token_secret: str
+) -> str:
     """The HMAC-SHA1 signature of a request (``params``: query, form and oauth fields)."""
     pairs = sorted((_pct(k), _pct(v)) for k, v in params if k != "oauth_signature")
     normalized = "&".join(f"{k}={v}" for k, v in pairs)
@@ -46,8 +53,14 @@ def signature(method: str, url: str, params: list[tuple[str, str]], consumer_sec
     return base64.b64encode(digest).decode()
 
 
-def verify(fields: dict[str, str], method: str, url: str, query: list[tuple[str, str]],
-           consumer_secret: str, token_secret: str) -> None:
+def verify(
+    fields: dict[str, str],
+    method: str,
+    url: str,
+    query: list[tuple[str, str]],
+    consumer_secret: str,
+    token_secret: str,
+) -> None:
     """Raise ``OAuthError`` unless ``fields['oauth_signature']`` signs this request."""
     params = [*query, *((k, v) for k, v in fields.items() if k.startswith("oauth_"))]
     expected = signature(method, url, params, consumer_secret, token_secret)

@@ -3,14 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass
+from typing import Any
 
-if TYPE_CHECKING:
-    from tests.fakes.telegram_server import Chat, _Bot
 
-_GIFTS = {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-          "premium_subscription": False, "gifts_from_channels": False}
+@dataclass
+class Chat:
+    """A chat the fake knows: a channel (negative id) or a user who wrote to the bot."""
+
+    id: int
+    type: str = "channel"
+    username: str | None = None
+    title: str | None = None
+    first_name: str | None = None
+    kicked: bool = False
+    not_admin: bool = False
+    next_message_id: int = 1
+
+
+@dataclass
+class BotUser:
+    """The bot itself, as getMe describes it."""
+
+    id: int
+    username: str
+
+
+_GIFTS = {
+    "unlimited_gifts": False,
+    "limited_gifts": False,
+    "unique_gifts": False,
+    "premium_subscription": False,
+    "gifts_from_channels": False,
+}
 
 
 def chat_json(chat: Chat, *, full: bool = False) -> dict[str, Any]:
@@ -32,17 +57,21 @@ def entities_json(entities: Iterable[Any]) -> list[dict[str, Any]]:
     return [{k: v for k, v in asdict(e).items() if v is not None} for e in entities]
 
 
-def message_json(chat: Chat, bot: _Bot, message_id: int, date: int, record: dict[str, Any]
-                 ) -> dict[str, Any]:
+def message_json(
+    chat: Chat, bot: BotUser, message_id: int, date: int, record: dict[str, Any]
+) -> dict[str, Any]:
     """A ``Message`` as sent by the bot: a channel post, or a reply in a private chat."""
     data: dict[str, Any] = {"message_id": message_id, "date": date, "chat": chat_json(chat)}
     if chat.type == "channel":
         data["sender_chat"] = chat_json(chat)
     else:
-        data["from"] = {"id": bot.id, "is_bot": True, "first_name": bot.username,
-                        "username": bot.username}
-    for key in ("text", "entities", "link_preview_options", "photo", "caption",
-                "caption_entities"):
+        data["from"] = {
+            "id": bot.id,
+            "is_bot": True,
+            "first_name": bot.username,
+            "username": bot.username,
+        }
+    for key in ("text", "entities", "link_preview_options", "photo", "caption", "caption_entities"):
         if key in record:
             data[key] = record[key]
     return data
@@ -51,8 +80,18 @@ def message_json(chat: Chat, bot: _Bot, message_id: int, date: int, record: dict
 def photo_sizes() -> list[dict[str, Any]]:
     """The ``PhotoSize`` list Telegram returns for a sent photo."""
     return [
-        {"file_id": "AgACAgQAAx0Cfake-s", "file_unique_id": "AQADs", "width": 90, "height": 60,
-         "file_size": 1200},
-        {"file_id": "AgACAgQAAx0Cfake-m", "file_unique_id": "AQADm", "width": 800, "height": 533,
-         "file_size": 48000},
+        {
+            "file_id": "AgACAgQAAx0Cfake-s",
+            "file_unique_id": "AQADs",
+            "width": 90,
+            "height": 60,
+            "file_size": 1200,
+        },
+        {
+            "file_id": "AgACAgQAAx0Cfake-m",
+            "file_unique_id": "AQADm",
+            "width": 800,
+            "height": 533,
+            "file_size": 48000,
+        },
     ]

@@ -10,7 +10,6 @@ message for getUpdates; ``/_fake/state``, ``/_fake/config``, ``/_fake/reset`` as
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,34 +17,11 @@ from typing import Any
 
 from tests.fakes import faults as F
 from tests.fakes.httpbase import FakeApp, FakeServer, Reply, Request, serve_forever_cli
-from tests.fakes.telegram_html import TelegramHTMLError, parse_telegram_html, utf16_len
-from tests.fakes.telegram_objects import chat_json, entities_json, message_json, photo_sizes
+from tests.fakes.telegram_checks import BotAPIError, ok, photo_message, text_message, too_many
+from tests.fakes.telegram_objects import BotUser, Chat, chat_json, message_json
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
 _SEND_METHODS = {"sendMessage", "sendPhoto"}
-_PREVIEW_KEYS = {"is_disabled", "url", "prefer_small_media", "prefer_large_media", "show_above_text"}
-
-
-@dataclass
-class Chat:
-    """A chat the fake knows: a channel (negative id) or a user who wrote to the bot."""
-
-    id: int
-    type: str = "channel"
-    username: str | None = None
-    title: str | None = None
-    first_name: str | None = None
-    kicked: bool = False
-    not_admin: bool = False
-    next_message_id: int = 1
-
-
-@dataclass
-class _Bot:
-    id: int
-    username: str
 
 
 @dataclass
@@ -60,12 +36,6 @@ class TelegramConfig:
     max_poll_seconds: float = 1.0
 
 
-class _Fail(Exception):
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.reply = Reply(status, {"ok": False, "error_code": status, "description": description})
-
-
 class TelegramFake(FakeApp):
     """The Bot API state machine; ``messages`` holds every delivered message."""
 
@@ -74,8 +44,10 @@ class TelegramFake(FakeApp):
     def __init__(self, config: TelegramConfig | None = None, *, faults: F.FaultPlan | None = None):
         super().__init__(faults=faults)
         self.config = config or TelegramConfig()
-        self.bots = {t: _Bot(int(t.split(":")[0]) if t.split(":")[0].isdigit() else 1, u)
-                     for t, u in self.config.tokens.items()}
+        self.bots = {
+            t: BotUser(int(t.split(":")[0]) if t.split(":")[0].isdigit() else 1, u)
+            for t, u in self.config.tokens.items()
+        }
         self.chats: dict[int, Chat] = {}
         self.by_username: dict[str, Chat] = {}
         self.messages: list[dict[str, Any]] = []
@@ -96,7 +68,9 @@ class TelegramFake(FakeApp):
             if found:
                 return found
             text = str(ref)
-            chat_id = int(text) if text.lstrip("-").isdigit() else -1001000000000 - len(self.chats) - 1
+            chat_id = (
+                int(text) if text.lstrip("-").isdigit() else -1001000000000 - len(self.chats) - 1
+            )
             username = text[1:] if text.startswith("@") else None
             chat = Chat(chat_id, username=username, title=(username or text).title())
             self.chats[chat.id] = chat
@@ -115,139 +89,112 @@ class TelegramFake(FakeApp):
         """Route ``/bot<token>/<method>``."""
         parts = request.path.strip("/").split("/")
         if len(parts) != 2 or not parts[0].startswith("bot"):
-            return _Fail(404, "Not Found").reply
+            return BotAPIError(404, "Not Found").reply
         token, method = parts[0][3:], parts[1]
         extra: dict[str, Any] = {"api": method}
         try:
             bot = self.bots.get(token)
             if bot is None:
-                raise _Fail(401, "Unauthorized")
+                raise BotAPIError(401, "Unauthorized")
             reply = self._method(bot, method, request.params, request.files, extra)
-        except _Fail as fail:
+        except BotAPIError as fail:
             reply = fail.reply
         self.log(request, reply, **extra)
         return reply
 
-    def _method(self, bot: _Bot, method: str, p: dict[str, Any], files: dict[str, bytes],
-                extra: dict[str, Any]) -> Reply:
+    def _method(
+        self,
+        bot: BotUser,
+        method: str,
+        p: dict[str, Any],
+        files: dict[str, bytes],
+        extra: dict[str, Any],
+    ) -> Reply:
         if method == "getMe":
-            me = {"id": bot.id, "is_bot": True, "first_name": bot.username, "username": bot.username,
-                  "can_join_groups": True, "can_read_all_group_messages": False,
-                  "supports_inline_queries": False}
-            return _ok(me)
+            me = {
+                "id": bot.id,
+                "is_bot": True,
+                "first_name": bot.username,
+                "username": bot.username,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+            return ok(me)
         if method == "deleteWebhook":
-            return _ok(True)
+            return ok(True)
         if method == "getUpdates":
-            return _ok(self._get_updates(p))
+            return ok(self._get_updates(p))
         if method == "getChat":
             chat = self._chat(p)
-            return _ok(chat_json(chat, full=True))
+            return ok(chat_json(chat, full=True))
         if method in _SEND_METHODS:
             return self._send(bot, method, p, files, extra)
-        raise _Fail(404, "Not Found")
+        raise BotAPIError(404, "Not Found")
 
     def _chat(self, p: dict[str, Any]) -> Chat:
         ref = str(p.get("chat_id", "")).strip()
         if not ref:
-            raise _Fail(400, "Bad Request: chat_id is empty")
+            raise BotAPIError(400, "Bad Request: chat_id is empty")
         chat = self._find(ref)
         if chat is None and self.config.any_chat and ref.startswith("@"):
             chat = self.add_chat(ref)
         if chat is None:
-            raise _Fail(400, "Bad Request: chat not found")
+            raise BotAPIError(400, "Bad Request: chat not found")
         return chat
 
-    def _send(self, bot: _Bot, method: str, p: dict[str, Any], files: dict[str, bytes],
-              extra: dict[str, Any]) -> Reply:
+    def _send(
+        self,
+        bot: BotUser,
+        method: str,
+        p: dict[str, Any],
+        files: dict[str, bytes],
+        extra: dict[str, Any],
+    ) -> Reply:
         chat = self._chat(p)
         extra["chat"] = chat.id
         key = f"chat:{chat.id}"
         until = self.limits.check(key, method)
         if until is not None:
             extra["violation"] = True
-            return _too_many(max(1, int(until - time.time() + 0.999)))
+            return too_many(max(1, int(until - time.time() + 0.999)))
         fault = self.faults.pick() if chat.type == "channel" else None
         extra["fault"] = fault
         if fault == F.RATE_LIMIT:
             self.limits.block(key, time.time() + self.faults.retry_after)
-            return _too_many(self.faults.retry_after)
+            return too_many(self.faults.retry_after)
         if fault == F.SERVER_ERROR:
-            raise _Fail(502, "Bad Gateway")
+            raise BotAPIError(502, "Bad Gateway")
         if fault == F.DROP_BEFORE:
             return Reply(0, drop=True)
         if chat.kicked:
-            raise _Fail(403, "Forbidden: bot was kicked from the channel chat")
+            raise BotAPIError(403, "Forbidden: bot was kicked from the channel chat")
         if chat.not_admin:
-            raise _Fail(400, "Bad Request: need administrator rights in the channel chat")
-        if method == "sendMessage":
-            record = self._text_message(p)
-        else:
-            record = self._photo_message(p, files)
+            raise BotAPIError(400, "Bad Request: need administrator rights in the channel chat")
+        record = text_message(p) if method == "sendMessage" else photo_message(p, files)
         with self.lock:
             message_id = chat.next_message_id
             chat.next_message_id += 1
             now = time.time()
-            self.messages.append({"chat": chat.id, "chat_username": chat.username,
-                                  "message_id": message_id, "t": now, "method": method,
-                                  "text": record.pop("plain"), "html": record.pop("source"),
-                                  **{k: v for k, v in record.items() if k.startswith("x_")}})
+            self.messages.append(
+                {
+                    "chat": chat.id,
+                    "chat_username": chat.username,
+                    "message_id": message_id,
+                    "t": now,
+                    "method": method,
+                    "text": record.pop("plain"),
+                    "html": record.pop("source"),
+                    **{k: v for k, v in record.items() if k.startswith("x_")},
+                }
+            )
         extra["message_id"] = message_id
-        body = _ok(message_json(chat, bot, message_id, int(now), record))
+        body = ok(message_json(chat, bot, message_id, int(now), record))
         if fault == F.SLOW:
             body.delay = self.faults.slow_seconds
         elif fault == F.DROP_AFTER:
             body.drop = True
         return body
-
-    def _text_message(self, p: dict[str, Any]) -> dict[str, Any]:
-        source = str(p.get("text", ""))
-        plain, entities = self._parse(source, p.get("parse_mode"))
-        if not plain.strip():
-            raise _Fail(400, "Bad Request: message text is empty")
-        if utf16_len(plain) > MAX_TEXT:
-            raise _Fail(400, "Bad Request: message is too long")
-        record: dict[str, Any] = {"plain": plain, "source": source, "text": plain}
-        if entities:
-            record["entities"] = entities
-        preview = p.get("link_preview_options")
-        if preview is not None:
-            record["link_preview_options"] = record["x_link_preview"] = _preview(preview)
-        return record
-
-    def _photo_message(self, p: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-        photo = p.get("photo")
-        if "photo" in files:
-            photo = f"upload:{len(files['photo'])}"
-        elif not photo:
-            raise _Fail(400, "Bad Request: there is no photo in the request")
-        elif not str(photo).startswith(("http://", "https://")):
-            raise _Fail(400, "Bad Request: wrong remote file identifier specified")
-        elif "/404" in str(photo):
-            raise _Fail(400, "Bad Request: failed to get HTTP URL content")
-        source = str(p.get("caption", ""))
-        plain, entities = self._parse(source, p.get("parse_mode"))
-        if utf16_len(plain) > MAX_CAPTION:
-            raise _Fail(400, "Bad Request: message caption is too long")
-        record: dict[str, Any] = {"plain": plain, "source": source, "photo": photo_sizes(),
-                                  "x_photo": str(photo)}
-        if plain:
-            record["caption"] = plain
-        if entities:
-            record["caption_entities"] = entities
-        return record
-
-    @staticmethod
-    def _parse(source: str, parse_mode: Any) -> tuple[str, list[dict[str, Any]]]:
-        if parse_mode in (None, ""):
-            return source, []
-        if str(parse_mode).upper() != "HTML":
-            raise _Fail(400, "Bad Request: unsupported parse_mode")
-        try:
-            plain, entities = parse_telegram_html(source)
-        except TelegramHTMLError as exc:
-            message = exc.message
-            raise _Fail(400, "Bad Request: " + message[:1].lower() + message[1:]) from exc
-        return plain, entities_json(entities)
 
     def _get_updates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(p.get("offset") or 0)
@@ -264,8 +211,9 @@ class TelegramFake(FakeApp):
                 self._updates_changed.wait(min(left, 0.1))
             return self.updates[:limit]
 
-    def incoming(self, user_id: int, text: str, *, first_name: str = "Staff",
-                 username: str | None = None) -> dict[str, Any]:
+    def incoming(
+        self, user_id: int, text: str, *, first_name: str = "Staff", username: str | None = None
+    ) -> dict[str, Any]:
         """Queue a private message from a user to the bot, as getUpdates will return it."""
         with self._updates_changed:
             chat = self.chats.get(user_id)
@@ -277,9 +225,16 @@ class TelegramFake(FakeApp):
             user = {"id": user_id, "is_bot": False, "first_name": first_name}
             if username:
                 user["username"] = username
-            update = {"update_id": self._next_update,
-                      "message": {"message_id": message_id, "date": int(time.time()),
-                                  "chat": chat_json(chat), "from": user, "text": text}}
+            update = {
+                "update_id": self._next_update,
+                "message": {
+                    "message_id": message_id,
+                    "date": int(time.time()),
+                    "chat": chat_json(chat),
+                    "from": user,
+                    "text": text,
+                },
+            }
             self._next_update += 1
             self.updates.append(update)
             self._updates_changed.notify_all()
@@ -289,9 +244,12 @@ class TelegramFake(FakeApp):
         """``POST /_fake/incoming``: a user writes to the bot."""
         if name == "incoming" and request.method == "POST":
             p = request.params
-            update = self.incoming(int(p["user_id"]), str(p["text"]),
-                                   first_name=str(p.get("first_name", "Staff")),
-                                   username=p.get("username"))
+            update = self.incoming(
+                int(p["user_id"]),
+                str(p["text"]),
+                first_name=str(p.get("first_name", "Staff")),
+                username=p.get("username"),
+            )
             return Reply(200, update)
         return super().control(name, request)
 
@@ -315,8 +273,10 @@ class TelegramFake(FakeApp):
         data = super().state()
         with self.lock:
             data["messages"] = list(self.messages)
-            data["chats"] = [chat_json(c) | {"kicked": c.kicked, "not_admin": c.not_admin}
-                             for c in self.chats.values()]
+            data["chats"] = [
+                chat_json(c) | {"kicked": c.kicked, "not_admin": c.not_admin}
+                for c in self.chats.values()
+            ]
         return data
 
     def reset(self) -> None:
@@ -327,26 +287,6 @@ class TelegramFake(FakeApp):
             self.updates.clear()
 
 
-def _ok(result: Any) -> Reply:
-    return Reply(200, {"ok": True, "result": result})
-
-
-def _too_many(seconds: int) -> Reply:
-    return Reply(429, {"ok": False, "error_code": 429,
-                       "description": f"Too Many Requests: retry after {seconds}",
-                       "parameters": {"retry_after": seconds}})
-
-
-def _preview(raw: Any) -> dict[str, Any]:
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        value = None
-    if not isinstance(value, dict) or not set(value) <= _PREVIEW_KEYS:
-        raise _Fail(400, "Bad Request: can't parse link preview options JSON object")
-    return value
-
-
 def main(argv: list[str] | None = None) -> None:
     """Command line: serve a fake Bot API until interrupted."""
     parser = argparse.ArgumentParser(prog="python -m tests.fakes.telegram_server")
@@ -354,15 +294,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", action="append", help="bot token (repeatable)")
     parser.add_argument("--chat", action="append", help="channel @username or -100 id")
-    parser.add_argument("--kicked", action="append", default=[], help="chat the bot was kicked from")
-    parser.add_argument("--not-admin", action="append", default=[], help="chat without admin rights")
+    parser.add_argument(
+        "--kicked", action="append", default=[], help="chat the bot was kicked from"
+    )
+    parser.add_argument(
+        "--not-admin", action="append", default=[], help="chat without admin rights"
+    )
     parser.add_argument("--any-chat", action="store_true", help="accept every @username chat")
     F.add_fault_arguments(parser)
     args = parser.parse_args(argv)
-    tokens = {t: f"crosspost_test_bot{i or ''}" for i, t in enumerate(args.token or [DEFAULT_TOKEN])}
-    config = TelegramConfig(tokens=tokens, chats=tuple(args.chat or ["@news"]),
-                            kicked=tuple(args.kicked), not_admin=tuple(args.not_admin),
-                            any_chat=args.any_chat)
+    tokens = {
+        t: f"crosspost_test_bot{i or ''}" for i, t in enumerate(args.token or [DEFAULT_TOKEN])
+    }
+    config = TelegramConfig(
+        tokens=tokens,
+        chats=tuple(args.chat or ["@news"]),
+        kicked=tuple(args.kicked),
+        not_admin=tuple(args.not_admin),
+        any_chat=args.any_chat,
+    )
     app = TelegramFake(config, faults=F.plan_from_arguments(args))
     server = FakeServer(app, host=args.host, port=args.port)
     serve_forever_cli(server, f"telegram fake: tokens {list(tokens)}, chats {list(config.chats)}")

@@ -11,46 +11,24 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from tests.fakes import faults as F
 from tests.fakes.httpbase import FakeApp, FakeServer, Reply, Request, serve_forever_cli
 from tests.fakes.oauth1 import OAuthError, parse_header, verify
 from tests.fakes.x_length import tweet_weighted_length
+from tests.fakes.x_objects import (
+    XAccount,
+    XAPIError,
+    XConfig,
+    invalid,
+    problem,
+    tweet_json,
+)
 
 MAX_WEIGHT = 280
 DUPLICATE_MSG = "You are not allowed to create a Tweet with duplicate content."
 REPLY_GONE_MSG = "You attempted to reply to a Tweet that is deleted or not visible to you."
-
-
-@dataclass
-class XAccount:
-    """One X account the fake knows, reached through its access token."""
-
-    user_id: str
-    username: str
-    token_secret: str
-    name: str = "Newsroom"
-
-
-@dataclass
-class XConfig:
-    """App keys, accounts (access token → account), and an optional post quota."""
-
-    consumer_key: str = "test-consumer-key"
-    consumer_secret: str = "test-consumer-secret"
-    accounts: dict[str, XAccount] = field(default_factory=lambda: {
-        "1000-test-access-token": XAccount("1000", "newsroom", "test-access-secret")})
-    verify_signatures: bool = True
-    post_limit: int | None = None
-    post_window_seconds: int = 900
-    duplicate_memory: int = 200
-
-
-def _problem(status: int, title: str, detail: str, type_: str = "about:blank") -> dict[str, Any]:
-    return {"title": title, "detail": detail, "type": type_, "status": status}
 
 
 class XFake(FakeApp):
@@ -74,7 +52,7 @@ class XFake(FakeApp):
             account = self._authenticate(request)
             extra["account"] = account.user_id
             reply = self._route(account, request, extra)
-        except _Fail as fail:
+        except XAPIError as fail:
             reply = fail.reply
         if not reply.drop:
             reply.headers = {**self._rate_headers(account), **reply.headers}
@@ -84,10 +62,16 @@ class XFake(FakeApp):
     def _authenticate(self, request: Request) -> XAccount:
         header = request.headers.get("authorization", "")
         if header.startswith("Bearer "):
-            raise _Fail(403, _problem(403, "Unsupported Authentication",
-                                      "Authenticating with OAuth 2.0 Application-Only is forbidden "
-                                      "for this endpoint.", "https://api.twitter.com/2/problems/"
-                                      "unsupported-authentication"))
+            raise XAPIError(
+                403,
+                problem(
+                    403,
+                    "Unsupported Authentication",
+                    "Authenticating with OAuth 2.0 Application-Only is forbidden "
+                    "for this endpoint.",
+                    "https://api.twitter.com/2/problems/unsupported-authentication",
+                ),
+            )
         try:
             fields = parse_header(header)
             account = self.config.accounts.get(fields["oauth_token"])
@@ -95,10 +79,16 @@ class XFake(FakeApp):
                 raise OAuthError("unknown consumer key or token")
             if self.config.verify_signatures:
                 url = f"http://{request.host}{request.path}"
-                verify(fields, request.method, url, list(request.query.items()),
-                       self.config.consumer_secret, account.token_secret)
+                verify(
+                    fields,
+                    request.method,
+                    url,
+                    list(request.query.items()),
+                    self.config.consumer_secret,
+                    account.token_secret,
+                )
         except OAuthError as exc:
-            raise _Fail(401, _problem(401, "Unauthorized", "Unauthorized")) from exc
+            raise XAPIError(401, problem(401, "Unauthorized", "Unauthorized")) from exc
         return account
 
     def _route(self, account: XAccount, request: Request, extra: dict[str, Any]) -> Reply:
@@ -106,19 +96,27 @@ class XFake(FakeApp):
         if path == "/2/tweets" and method == "POST":
             return self._create(account, request, extra)
         if path == "/2/users/me" and method == "GET":
-            return Reply(200, {"data": {"id": account.user_id, "name": account.name,
-                                        "username": account.username}})
+            return Reply(
+                200,
+                {
+                    "data": {
+                        "id": account.user_id,
+                        "name": account.name,
+                        "username": account.username,
+                    }
+                },
+            )
         parts = path.split("/")
         if len(parts) == 5 and parts[1:3] == ["2", "users"] and parts[4] == "tweets":
             return self._timeline(parts[3], request.query)
-        raise _Fail(404, _problem(404, "Not Found Error", f"no route {method} {path}"))
+        raise XAPIError(404, problem(404, "Not Found Error", f"no route {method} {path}"))
 
     def _create(self, account: XAccount, request: Request, extra: dict[str, Any]) -> Reply:
         key = f"post:{account.user_id}"
         until = self.limits.check(key, request.path)
         if until is not None:
             extra["violation"] = True
-            return self._too_many(int(math.ceil(until)))
+            return self._too_many(math.ceil(until))
         quota_reset = self._quota(account)
         if quota_reset is not None:
             self.limits.block(key, quota_reset)
@@ -126,11 +124,11 @@ class XFake(FakeApp):
         fault = self.faults.pick()
         extra["fault"] = fault
         if fault == F.RATE_LIMIT:
-            reset = int(math.ceil(time.time())) + self.faults.retry_after
+            reset = math.ceil(time.time()) + self.faults.retry_after
             self.limits.block(key, reset)
             return self._too_many(reset)
         if fault == F.SERVER_ERROR:
-            raise _Fail(503, _problem(503, "Service Unavailable", "Service Unavailable"))
+            raise XAPIError(503, problem(503, "Service Unavailable", "Service Unavailable"))
         if fault == F.DROP_BEFORE:
             return Reply(0, drop=True)
         tweet = self._validate(account, request.json)
@@ -152,26 +150,28 @@ class XFake(FakeApp):
 
     def _validate(self, account: XAccount, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
-            raise _invalid("body", "The request body must be a JSON object.")
+            raise invalid("body", "The request body must be a JSON object.")
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
-            raise _invalid("text", "The `text` field is required and must not be empty.")
+            raise invalid("text", "The `text` field is required and must not be empty.")
         if tweet_weighted_length(text) > MAX_WEIGHT:
-            raise _invalid("text", "Tweet text is too long.")
+            raise invalid("text", "Tweet text is too long.")
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         if reply_to is not None and str(reply_to) not in self._by_id:
-            raise _Fail(403, _problem(403, "Forbidden", REPLY_GONE_MSG))
+            raise XAPIError(403, problem(403, "Forbidden", REPLY_GONE_MSG))
         with self.lock:
             recent = [t for t in self.tweets if t["author_id"] == account.user_id]
             if any(t["text"] == text for t in recent[-self.config.duplicate_memory :]):
-                raise _Fail(403, _problem(403, "Forbidden", DUPLICATE_MSG))
+                raise XAPIError(403, problem(403, "Forbidden", DUPLICATE_MSG))
         return {"text": text, "in_reply_to": None if reply_to is None else str(reply_to)}
 
     def _timeline(self, user_id: str, query: dict[str, str]) -> Reply:
         max_results = int(query.get("max_results", "10"))
         if not 5 <= max_results <= 100:
-            raise _invalid("max_results", f"The `max_results` query parameter value "
-                           f"[{max_results}] is not between 5 and 100")
+            raise invalid(
+                "max_results",
+                f"The `max_results` query parameter value [{max_results}] is not between 5 and 100",
+            )
         fields = set(query.get("tweet.fields", "").split(","))
         start = int(query.get("pagination_token", "0") or 0)
         with self.lock:
@@ -179,33 +179,22 @@ class XFake(FakeApp):
         page = own[start : start + max_results]
         if not page:
             return Reply(200, {"meta": {"result_count": 0}})
-        data = [self._tweet_json(t, fields) for t in page]
-        meta: dict[str, Any] = {"result_count": len(page), "newest_id": page[0]["id"],
-                                "oldest_id": page[-1]["id"]}
+        data = [tweet_json(t, fields) for t in page]
+        meta: dict[str, Any] = {
+            "result_count": len(page),
+            "newest_id": page[0]["id"],
+            "oldest_id": page[-1]["id"],
+        }
         if start + max_results < len(own):
             meta["next_token"] = str(start + max_results)
         return Reply(200, {"data": data, "meta": meta})
-
-    @staticmethod
-    def _tweet_json(tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": tweet["id"], "text": tweet["text"],
-                                "edit_history_tweet_ids": [tweet["id"]]}
-        if "created_at" in fields:
-            created = datetime.fromtimestamp(tweet["t"], UTC)
-            data["created_at"] = created.strftime("%Y-%m-%dT%H:%M:%S.") + \
-                f"{created.microsecond // 1000:03d}Z"
-        if "author_id" in fields:
-            data["author_id"] = tweet["author_id"]
-        if "referenced_tweets" in fields and tweet["in_reply_to"]:
-            data["referenced_tweets"] = [{"type": "replied_to", "id": tweet["in_reply_to"]}]
-        return data
 
     def _quota(self, account: XAccount) -> int | None:
         limit = self.config.post_limit
         if limit is None:
             return None
         start, count = self._window.get(account.user_id, (time.time(), 0))
-        reset = int(math.ceil(start + self.config.post_window_seconds))
+        reset = math.ceil(start + self.config.post_window_seconds)
         if time.time() >= reset:
             self._window.pop(account.user_id, None)
             return None
@@ -219,14 +208,19 @@ class XFake(FakeApp):
         limit = self.config.post_limit or 10_000
         now = time.time()
         start, count = self._window.get(account.user_id, (now, 0)) if account else (now, 0)
-        reset = int(math.ceil(start + self.config.post_window_seconds))
-        return {"x-rate-limit-limit": str(limit),
-                "x-rate-limit-remaining": str(max(0, limit - count)),
-                "x-rate-limit-reset": str(reset)}
+        reset = math.ceil(start + self.config.post_window_seconds)
+        return {
+            "x-rate-limit-limit": str(limit),
+            "x-rate-limit-remaining": str(max(0, limit - count)),
+            "x-rate-limit-reset": str(reset),
+        }
 
     def _too_many(self, reset: int) -> Reply:
-        return Reply(429, _problem(429, "Too Many Requests", "Too Many Requests"),
-                     headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)})
+        return Reply(
+            429,
+            problem(429, "Too Many Requests", "Too Many Requests"),
+            headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)},
+        )
 
     def configure(self, values: dict[str, Any]) -> None:
         """Also: ``post_limit`` (int or null), ``post_window_seconds``."""
@@ -252,19 +246,6 @@ class XFake(FakeApp):
             self._window.clear()
 
 
-class _Fail(Exception):
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(body.get("detail"))
-        self.reply = Reply(status, body)
-
-
-def _invalid(parameter: str, message: str) -> _Fail:
-    return _Fail(400, {"errors": [{"parameters": {parameter: []}, "message": message}],
-                       "title": "Invalid Request",
-                       "detail": "One or more parameters to your request was invalid.",
-                       "type": "https://api.twitter.com/2/problems/invalid-request"})
-
-
 def main(argv: list[str] | None = None) -> None:
     """Command line: serve a fake X API until interrupted."""
     parser = argparse.ArgumentParser(prog="python -m tests.fakes.x_server")
@@ -275,13 +256,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-verify-signatures", action="store_true")
     F.add_fault_arguments(parser)
     args = parser.parse_args(argv)
-    config = XConfig(post_limit=args.post_limit, post_window_seconds=args.post_window,
-                     verify_signatures=not args.no_verify_signatures)
-    server = FakeServer(XFake(config, faults=F.plan_from_arguments(args)), host=args.host,
-                        port=args.port)
+    config = XConfig(
+        post_limit=args.post_limit,
+        post_window_seconds=args.post_window,
+        verify_signatures=not args.no_verify_signatures,
+    )
+    server = FakeServer(
+        XFake(config, faults=F.plan_from_arguments(args)), host=args.host, port=args.port
+    )
     account = next(iter(config.accounts.items()))
-    serve_forever_cli(server, f"x fake: consumer {config.consumer_key}/{config.consumer_secret}, "
-                              f"access {account[0]}/{account[1].token_secret}")
+    serve_forever_cli(
+        server,
+        f"x fake: consumer {config.consumer_key}/{config.consumer_secret}, "
+        f"access {account[0]}/{account[1].token_secret}",
+    )
 
 
 if __name__ == "__main__":
