@@ -120,12 +120,20 @@ class Delivery:
     attempt_id: str | None = None
     sent_ids: tuple[str, ...] = ()
     plain_text: bool = False
+    image_url: str | None = None
+    parse_mode: str | None = None
+    plan_reason: str | None = None
+    article_url: str | None = None
     history: list[AttemptRecord] = field(default_factory=list)
 
     @property
     def text(self) -> str | None:
         """The first (or only) post's text, once rendered."""
         return self.parts[0] if self.parts else None
+
+    def post(self) -> Post:
+        """The rendered post this delivery sends."""
+        return Post(self.platform, self.parts, self.image_url, self.parse_mode)
 
 
 @dataclass(frozen=True)

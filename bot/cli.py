@@ -1,0 +1,135 @@
+"""The command line; the one place errors become messages and exit codes.
+
+Exit codes: 0 ok, 2 bad usage, config or input, 1 runtime failure. Tracebacks only with ``-v``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from bot.domain.errors import ConfigError, CrosspostError, InputError, NotFoundError
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from bot.wiring import App
+
+
+@dataclass
+class Context:
+    """What every command shares: where the config is and how to log."""
+
+    config: str | None
+    log_format: str | None
+    verbose: bool
+    _settings: Settings | None = None
+    _app: App | None = field(default=None, repr=False)
+
+    @property
+    def config_file(self) -> Path:
+        """The config file in use."""
+        from bot.settings_load import config_path
+
+        return config_path(self.config)
+
+    def settings(self) -> Settings:
+        """Settings, loaded once."""
+        if self._settings is None:
+            from bot.settings_load import load_settings
+
+            self._settings = load_settings(self.config_file)
+            from bot.logs import setup_logging
+
+            setup_logging(self.log_format or self._settings.log_format, verbose=self.verbose)
+        return self._settings
+
+    def app(self, *, migrate: bool = True) -> App:
+        """The wired application (store migrated on first use)."""
+        if self._app is None:
+            from bot.wiring import build_app
+
+            self._app = build_app(self.settings(), migrate=migrate)
+        return self._app
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def emit(data: Any, as_json: bool, text: str | None = None) -> None:
+    """Print ``data`` as JSON, or ``text`` for people."""
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    elif text is not None:
+        click.echo(text)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", metavar="PATH", envvar="CROSSPOST_CONFIG",
+              help="Config file (default config/crosspost.toml; env CROSSPOST_CONFIG).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
+              help="Log lines as readable text (default) or JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logs and tracebacks.")
+@click.version_option(package_name="crosspost", prog_name="crosspost")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, log_format: str | None, verbose: bool) -> None:
+    """crosspost: queue news stories; publish them to Telegram and X on schedule, exactly once."""
+    ctx.obj = Context(config=config, log_format=log_format, verbose=verbose)
+    if log_format or verbose:
+        from bot.logs import setup_logging
+
+        setup_logging(log_format or "text", verbose=verbose)
+
+
+def _register() -> None:
+    from bot import cli_admin, cli_queue
+
+    cli.add_command(cli_queue.queue)
+    for command in cli_admin.COMMANDS:
+        cli.add_command(command)
+
+
+_register_done = False
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the CLI and turn project errors into one clear line and an exit code."""
+    global _register_done
+    if not _register_done:
+        _register()
+        _register_done = True
+    verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    try:
+        rv = cli.main(args=argv, prog_name="crosspost", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if exc.exit_code == 2 else exc.exit_code)
+    except (ConfigError, InputError, NotFoundError) as exc:
+        _fail(exc, 2, verbose)
+    except CrosspostError as exc:
+        _fail(exc, 1, verbose)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so briefly, details with -v
+        if verbose:
+            raise
+        click.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with -v for details)",
+                   err=True)
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _fail(exc: Exception, code: int, verbose: bool) -> NoReturn:
+    if verbose:
+        logging.getLogger("crosspost").exception("failed")
+    label = "config error" if isinstance(exc, ConfigError) else "error"
+    click.echo(f"{label}: {exc}", err=True)
+    sys.exit(code)

@@ -1,0 +1,151 @@
+"""``crosspost run``, ``status``, ``config check``, ``db upgrade``, ``preview``, ``targets``."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from bot.cli import Context, emit, pass_ctx
+from bot.domain.errors import InputError
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Publish everything due now, then exit.")
+@pass_ctx
+def run(ctx: Context, once: bool) -> None:
+    """Run the daemon: publish due posts on schedule until SIGINT/SIGTERM."""
+    from bot.service import Daemon
+    from bot.settings_load import load_settings
+
+    app = ctx.app()
+    extra = []
+    try:
+        from bot.ingest.jobs import feed_jobs
+    except ImportError:
+        feed_jobs = None
+    if feed_jobs is not None and not once:
+        extra.append(feed_jobs(app))
+    daemon = Daemon(app=app, config_file=ctx.config_file, load=load_settings, extra_jobs=extra)
+
+    async def main() -> int:
+        try:
+            if once:
+                return await daemon.run_once()
+            await daemon.run()
+            return 0
+        finally:
+            await app.aclose()
+
+    sent = asyncio.run(main())
+    if once:
+        click.echo(f"attempted {sent} deliver{'y' if sent == 1 else 'ies'}")
+
+
+@click.command()
+@json_option
+@pass_ctx
+def status(ctx: Context, as_json: bool) -> None:
+    """Counts per state and target, last publish per target, and problems."""
+    from bot.status import status_data, status_text
+
+    app = ctx.app()
+    data = status_data(app)
+    emit(data, as_json, status_text(data, app.settings.timezone))
+
+
+@click.group("config")
+def config_group() -> None:
+    """Check the configuration."""
+
+
+@config_group.command("check")
+@json_option
+@pass_ctx
+def config_check(ctx: Context, as_json: bool) -> None:
+    """Validate config; print each target's next 10 slots in local time, and warnings."""
+    from bot.schedule_report import schedule_report, schedule_report_text
+
+    settings = ctx.settings()
+    data = schedule_report(settings, ctx.config_file)
+    emit(data, as_json, schedule_report_text(data))
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database maintenance."""
+
+
+@db_group.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx: Context) -> None:
+    """Apply database migrations (also done on every start)."""
+    from bot.store.db import current_revision, make_engine, upgrade
+
+    engine = make_engine(ctx.settings().database_url)
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    engine.dispose()
+    click.echo(f"database at revision {after}" + ("" if before == after else f" (was {before})"))
+
+
+@click.command()
+@click.argument("article_id", type=int, required=False)
+@click.option("--file", "file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Story text file (with --title and --url).")
+@click.option("--title")
+@click.option("--url")
+@click.option("--image-url")
+@click.option("--target", "target_name", help="Only this target.")
+@json_option
+@pass_ctx
+def preview(ctx: Context, article_id: int | None, file: Path | None, title: str | None,
+            url: str | None, image_url: str | None, target_name: str | None,
+            as_json: bool) -> None:
+    """Show each target's post(s) with counted length and limit, exactly as they would go."""
+    from bot.preview import preview_data, preview_text
+
+    settings = ctx.settings()
+    if article_id is not None:
+        from bot.intake import _draft_of
+
+        article, _ = ctx.app().queue.get_article(article_id)
+        draft = _draft_of(article)
+    elif file and title and url:
+        from bot.domain.models import ArticleDraft
+
+        draft = ArticleDraft(url=url, title=title, text=file.read_text(encoding="utf-8"),
+                             image_url=image_url)
+    else:
+        raise InputError("give a story ID, or --file, --title and --url")
+    targets = settings.targets
+    if target_name:
+        targets = [t for t in targets if t.name == target_name]
+        if not targets:
+            raise InputError(f"unknown target {target_name!r}")
+    data = preview_data(settings, draft, targets)
+    emit(data, as_json, preview_text(data))
+
+
+@click.group("targets")
+def targets_group() -> None:
+    """See and resume targets."""
+
+
+@targets_group.command("resume")
+@click.argument("name")
+@pass_ctx
+def targets_resume(ctx: Context, name: str) -> None:
+    """Resume a target paused after an auth error (fix the token or rights first)."""
+    app = ctx.app()
+    if name not in {t.name for t in app.settings.targets}:
+        raise InputError(f"unknown target {name!r}")
+    app.state.resume(name)
+    click.echo(f"target {name} resumed")
+
+
+COMMANDS = [run, status, config_group, db_group, preview, targets_group]

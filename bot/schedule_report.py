@@ -1,0 +1,62 @@
+"""``crosspost config check``: each target's next slots in local time, and warnings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.domain.schedule import next_slots, schedule_warnings
+from bot.settings import Settings
+
+
+def schedule_report(settings: Settings, config_file: Path, *,
+                    now: datetime | None = None,
+                    daily_volume: dict[str, float] | None = None) -> dict[str, Any]:
+    """Per target: schedule name, mode, next 10 slots (local time) and warnings."""
+    now = now or datetime.now(UTC)
+    targets = []
+    for target in settings.targets:
+        schedule = settings.schedule_for(target)
+        rules = schedule.to_rules(settings.timezone)
+        tz = ZoneInfo(schedule.timezone or settings.timezone)
+        slots = next_slots(rules, now=now, count=10)
+        warnings = schedule_warnings(
+            rules, now=now, recent_daily_volume=(daily_volume or {}).get(target.name)
+        )
+        if target.schedule != "default" and target.schedule not in settings.schedules:
+            warnings.append(f"schedule {target.schedule!r} does not exist")
+        targets.append({
+            "target": target.name,
+            "platform": target.platform.value,
+            "enabled": target.enabled,
+            "dry_run": settings.is_dry_run(target),
+            "schedule": target.schedule,
+            "timezone": str(tz),
+            "next_slots": [s.astimezone(tz).isoformat() for s in slots],
+            "warnings": warnings,
+        })
+    for name in settings.schedules:
+        if not any(t.schedule == name for t in settings.targets):
+            targets.append({"target": None, "schedule": name, "next_slots": [],
+                            "warnings": [f"schedule {name!r} is not used by any target"]})
+    return {"config": str(config_file), "ok": True, "targets": targets}
+
+
+def schedule_report_text(data: dict[str, Any]) -> str:
+    """The report for people."""
+    lines = [f"{data['config']}: OK"]
+    for t in data["targets"]:
+        if t["target"] is None:
+            lines += [f"  warning: {w}" for w in t["warnings"]]
+            continue
+        mode = "dry-run → outbox" if t["dry_run"] else "live"
+        off = "" if t["enabled"] else ", disabled"
+        lines.append(f"{t['target']} [{t['platform']}, {mode}{off}] schedule "
+                     f"{t['schedule']} ({t['timezone']})")
+        slots = [datetime.fromisoformat(s).strftime("%a %Y-%m-%d %H:%M %Z") for s in
+                 t["next_slots"]]
+        lines.append("  next: " + (", ".join(slots) if slots else "none in the coming weeks"))
+        lines += [f"  warning: {w}" for w in t["warnings"]]
+    return "\n".join(lines)

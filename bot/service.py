@@ -1,0 +1,215 @@
+"""The daemon: APScheduler jobs that publish due posts, watch the queue and the config file."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.domain.errors import ConfigError
+from bot.settings import Settings
+from bot.wiring import App, build_dispatcher
+
+log = logging.getLogger("crosspost.service")
+
+WATCH_SECONDS = 1.0
+RECOVER_SECONDS = 30.0
+
+
+class Daemon:
+    """Sleeps until the next planned time or a change; publishes; reloads config on edit."""
+
+    def __init__(
+        self,
+        *,
+        app: App,
+        config_file: Path | None = None,
+        load: Callable[[Path], Settings] | None = None,
+        watch_seconds: float = WATCH_SECONDS,
+        extra_jobs: list[Callable[[Any], None]] | None = None,
+    ) -> None:
+        self.app = app
+        self.config_file = config_file
+        self.load = load
+        self.watch_seconds = watch_seconds
+        self.extra_jobs = extra_jobs or []
+        self._lock = asyncio.Lock()
+        self._stop = asyncio.Event()
+        self._revision = -1
+        self._mtime = self._config_mtime()
+        self._scheduler: Any = None
+
+    # -- one-shot -------------------------------------------------------------------------
+    async def run_once(self) -> int:
+        """Recover, plan, publish everything due now, and return the number of attempts."""
+        dispatcher = self.app.dispatcher or build_dispatcher(self.app)
+        await dispatcher.recover()
+        total = 0
+        for _ in range(1000):
+            self.app.planner.replan()
+            sent = await dispatcher.run_due()
+            total += sent
+            if not sent:
+                break
+        return total
+
+    # -- the daemon -----------------------------------------------------------------------
+    async def run(self) -> None:
+        """Run until SIGINT/SIGTERM (or ``stop()``)."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        dispatcher = self.app.dispatcher or build_dispatcher(self.app)
+        self._install_signals()
+        recovered = await dispatcher.recover()
+        if recovered:
+            log.info("resolved interrupted sends", extra={"count": recovered})
+        self.app.planner.replan()
+        self._revision = self.app.queue.revision()
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.add_job(self._watch, IntervalTrigger(seconds=self.watch_seconds),
+                                id="watch", max_instances=1, coalesce=True)
+        self._scheduler.add_job(self._recover, IntervalTrigger(seconds=RECOVER_SECONDS),
+                                id="recover", max_instances=1, coalesce=True)
+        for add in self.extra_jobs:
+            add(self._scheduler)
+        self._scheduler.start()
+        self._schedule_dispatch()
+        targets = ", ".join(t.name for t in self.app.settings.targets) or "none"
+        log.info("crosspost running", extra={"targets": targets})
+        try:
+            await self._stop.wait()
+        finally:
+            self._scheduler.shutdown(wait=False)
+            async with self._lock:
+                await self.app.aclose()
+            log.info("crosspost stopped")
+
+    def stop(self) -> None:
+        """Ask the daemon to stop after the current send."""
+        self._stop.set()
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.stop)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+                pass
+        try:
+            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        except (NotImplementedError, RuntimeError, AttributeError):  # pragma: no cover
+            pass
+
+    def _schedule_dispatch(self) -> None:
+        """Wake the dispatch job at the next planned time (or not at all when nothing waits)."""
+        from apscheduler.triggers.date import DateTrigger
+
+        dispatcher = self.app.dispatcher
+        assert dispatcher is not None
+        now = self.app.clock.now()
+        blocked = dispatcher.blocked_targets(now)
+        nxt = self.app.queue.next_planned_at(exclude_targets=list(blocked))
+        job = self._scheduler.get_job("dispatch")
+        if nxt is None:
+            if job:
+                job.remove()
+            return
+        run_at = max(nxt, now)
+        if job is not None and job.next_run_time is not None and job.next_run_time <= run_at:
+            return
+        self._scheduler.add_job(self._dispatch, DateTrigger(run_at), id="dispatch",
+                                replace_existing=True, misfire_grace_time=None,
+                                max_instances=1, coalesce=True)
+
+    async def _dispatch(self) -> None:
+        async with self._lock:
+            dispatcher = self.app.dispatcher
+            assert dispatcher is not None
+            try:
+                while not self._stop.is_set():
+                    sent = await dispatcher.run_due()
+                    self.app.planner.replan()
+                    if not sent:
+                        break
+            except Exception:
+                log.exception("dispatch failed; will try again")
+                await asyncio.sleep(1)
+        self._reschedule_soon()
+
+    def _reschedule_soon(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            job = self._scheduler.get_job("dispatch")
+            if job is not None and job.next_run_time is None:
+                job.remove()
+            self._schedule_dispatch()
+
+    async def _watch(self) -> None:
+        """Every second: a queue change or a config edit re-plans; a due post wakes dispatch."""
+        if self._config_mtime() != self._mtime:
+            await self.reload()
+        revision = self.app.queue.revision()
+        if revision != self._revision:
+            self._revision = revision
+            async with self._lock:
+                self.app.planner.replan()
+        self._reschedule_soon()
+
+    async def _recover(self) -> None:
+        async with self._lock:
+            dispatcher = self.app.dispatcher
+            if dispatcher is not None:
+                await dispatcher.recover()
+
+    def _config_mtime(self) -> float | None:
+        if self.config_file is None:
+            return None
+        try:
+            return self.config_file.stat().st_mtime
+        except OSError:
+            return None
+
+    async def reload(self) -> bool:
+        """Load the config file again; a valid change takes effect, a broken one is refused."""
+        self._mtime = self._config_mtime()
+        if self.config_file is None or self.load is None:
+            return False
+        now = self.app.clock.now()
+        try:
+            settings = self.load(self.config_file)
+        except ConfigError as exc:
+            log.error("config change refused; the running config stays",
+                      extra={"error": str(exc)})
+            self.app.state.put("config_refused", {"at": now.isoformat(), "error": str(exc)}, now)
+            return False
+        async with self._lock:
+            self.app.settings = settings
+            self.app.intake.settings = settings
+            self.app.intake.composer = _composer(settings)
+            self.app.planner.use(settings)
+            await self.app.aclose()
+            self.app.dispatcher = None
+            build_dispatcher(self.app)
+            self.app.state.put("config_refused", None, now)
+            self.app.state.put("config_loaded", {"at": now.isoformat()}, now)
+            self.app.planner.replan()
+        log.info("config reloaded", extra={"file": str(self.config_file)})
+        self._reschedule_soon()
+        return True
+
+
+def _composer(settings: Settings) -> Any:
+    from bot.wiring import make_composer
+
+    return make_composer(settings)
+
+
+def seconds_until(when: datetime | None, now: datetime) -> float | None:
+    """Seconds from ``now`` to ``when`` (never negative)."""
+    if when is None:
+        return None
+    return max(0.0, (when - now) / timedelta(seconds=1))

@@ -1,0 +1,436 @@
+"""The queue repository: articles and their deliveries, with every state change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from typing import Any
+
+from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.domain.errors import NotFoundError
+from bot.domain.models import (
+    Article,
+    ArticleDraft,
+    Delivery,
+    DeliveryState,
+    Platform,
+    Post,
+    PublishReceipt,
+)
+from bot.store.rows import article_from_row, attempt_from_row, delivery_from_row
+from bot.store.tables import articles, attempts, deliveries, runtime
+
+S = DeliveryState
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    """A delivery to create with its article: target name, platform and rendered post."""
+
+    target: str
+    platform: Platform
+    post: Post
+
+
+class QueueStore:
+    """Articles and deliveries in SQL; every method is one short transaction."""
+
+    def __init__(self, *, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- articles -------------------------------------------------------------------------
+    def add_article(
+        self,
+        draft: ArticleDraft,
+        *,
+        canonical_url: str,
+        deliveries_: Sequence[NewDelivery],
+        now: datetime,
+        content_hash: str | None = None,
+    ) -> tuple[int, bool]:
+        """Store a story and its deliveries; returns ``(id, created)``.
+
+        The same canonical URL again returns the existing story's id and ``created=False``.
+        """
+        existing = self.find_by_canonical(canonical_url)
+        if existing is not None:
+            return existing, False
+        try:
+            with self.engine.begin() as conn:
+                article_id = conn.execute(
+                    insert(articles).values(
+                        url=draft.url,
+                        canonical_url=canonical_url,
+                        title=draft.title,
+                        text=draft.text,
+                        image_url=draft.image_url,
+                        language=draft.language,
+                        priority=draft.priority.value,
+                        source=draft.source,
+                        tags=list(draft.tags),
+                        content_hash=content_hash,
+                        not_before=draft.not_before,
+                        published_at=draft.published_at,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                ).inserted_primary_key[0]
+                if deliveries_:
+                    conn.execute(
+                        insert(deliveries),
+                        [_new_delivery_row(article_id, d, now) for d in deliveries_],
+                    )
+                _bump_revision(conn, now)
+        except IntegrityError:
+            existing = self.find_by_canonical(canonical_url)
+            if existing is None:
+                raise
+            return existing, False
+        return int(article_id), True
+
+    def find_by_canonical(self, canonical_url: str) -> int | None:
+        """The id of the story with this canonical URL, if any."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(articles.c.id).where(articles.c.canonical_url == canonical_url)
+            ).first()
+        return None if row is None else int(row[0])
+
+    def get_article(self, article_id: int) -> tuple[Article, list[Delivery]]:
+        """A story with its deliveries and their attempt history."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(articles).where(articles.c.id == article_id)).mappings().first()
+            if row is None:
+                raise NotFoundError(f"no story with id {article_id}")
+            rows = conn.execute(
+                select(deliveries).where(deliveries.c.article_id == article_id)
+                .order_by(deliveries.c.id)
+            ).mappings().all()
+            found = [delivery_from_row(r) for r in rows]
+            hist = conn.execute(
+                select(attempts, deliveries.c.id.label("did"))
+                .join(deliveries, deliveries.c.id == attempts.c.delivery_id)
+                .where(deliveries.c.article_id == article_id)
+                .order_by(attempts.c.id)
+            ).mappings().all()
+        by_id = {d.id: d for d in found}
+        for h in hist:
+            by_id[h["did"]].history.append(attempt_from_row(h))
+        return article_from_row(row), found
+
+    def list_articles(
+        self, *, state: DeliveryState | None = None, limit: int = 200
+    ) -> list[tuple[Article, list[Delivery]]]:
+        """Newest stories first, each with its deliveries; ``state`` keeps stories with a
+        delivery in that state."""
+        with self.engine.connect() as conn:
+            query = select(articles).order_by(articles.c.id.desc()).limit(limit)
+            if state is not None:
+                query = query.where(
+                    articles.c.id.in_(
+                        select(deliveries.c.article_id).where(deliveries.c.state == state.value)
+                    )
+                )
+            arts = [article_from_row(r) for r in conn.execute(query).mappings()]
+            ids = [a.id for a in arts]
+            rows = conn.execute(
+                select(deliveries).where(deliveries.c.article_id.in_(ids)).order_by(deliveries.c.id)
+            ).mappings().all() if ids else []
+        grouped: dict[int, list[Delivery]] = {i: [] for i in ids}
+        for r in rows:
+            grouped[r["article_id"]].append(delivery_from_row(r))
+        return [(a, grouped[a.id]) for a in arts]
+
+    def set_state(
+        self,
+        article_id: int,
+        *,
+        from_states: Iterable[DeliveryState],
+        to: DeliveryState,
+        now: datetime,
+        reason: str | None = None,
+        targets: Sequence[str] | None = None,
+    ) -> int:
+        """Move a story's deliveries between states (cancel, retry); returns how many moved."""
+        self.get_article(article_id)  # raises NotFoundError
+        values: dict[str, object] = {"state": to.value, "updated_at": now}
+        if to is S.PENDING:
+            values.update(planned_at=None, attempts=0, attempt_id=None, error_kind=None)
+        if reason is not None:
+            values["last_error"] = reason
+        cond = and_(
+            deliveries.c.article_id == article_id,
+            deliveries.c.state.in_([s.value for s in from_states]),
+        )
+        if targets is not None:
+            cond = and_(cond, deliveries.c.target.in_(list(targets)))
+        with self.engine.begin() as conn:
+            moved = conn.execute(update(deliveries).where(cond).values(**values)).rowcount
+            _bump_revision(conn, now)
+        return int(moved)
+
+    def rerender(self, delivery_id: int, post: Post, now: datetime) -> None:
+        """Replace a pending delivery's rendered text (retry after a config change)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(deliveries).where(deliveries.c.id == delivery_id).values(
+                    parts=list(post.parts), image_url=post.image_url, parse_mode=post.parse_mode,
+                    sent_ids=[], plain_text=False, updated_at=now,
+                )
+            )
+
+    # -- planning -------------------------------------------------------------------------
+    def pending_for_planning(self) -> list[tuple[Delivery, Article]]:
+        """Every pending delivery with its story, for the planner."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries, *[c.label(f"a_{c.name}") for c in articles.c])
+                .join(articles, articles.c.id == deliveries.c.article_id)
+                .where(deliveries.c.state == S.PENDING.value)
+            ).mappings().all()
+        out = []
+        for r in rows:
+            art = {k[2:]: v for k, v in r.items() if k.startswith("a_")}
+            out.append((delivery_from_row(r), article_from_row(art)))
+        return out
+
+    def set_plans(self, plans: Sequence[tuple[int, datetime | None, str]], now: datetime) -> None:
+        """Write planned times (and their reasons) of pending deliveries."""
+        if not plans:
+            return
+        with self.engine.begin() as conn:
+            for delivery_id, planned_at, reason in plans:
+                conn.execute(
+                    update(deliveries)
+                    .where(deliveries.c.id == delivery_id, deliveries.c.state == S.PENDING.value)
+                    .values(planned_at=planned_at, plan_reason=reason)
+                )
+
+    def expire(self, delivery_id: int, reason: str, now: datetime) -> bool:
+        """Mark a pending delivery ``expired`` with the reason."""
+        with self.engine.begin() as conn:
+            n = conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.state == S.PENDING.value)
+                .values(state=S.EXPIRED.value, last_error=reason, error_kind="expired",
+                        planned_at=None, updated_at=now)
+            ).rowcount
+        return bool(n)
+
+    def due(self, now: datetime, *, exclude_targets: Sequence[str] = (), limit: int = 500
+            ) -> list[Delivery]:
+        """Pending deliveries whose planned time has come, oldest plan first."""
+        query = (
+            _with_url()
+            .where(deliveries.c.state == S.PENDING.value, deliveries.c.planned_at <= now)
+            .order_by(deliveries.c.planned_at, deliveries.c.id)
+            .limit(limit)
+        )
+        if exclude_targets:
+            query = query.where(deliveries.c.target.not_in(list(exclude_targets)))
+        with self.engine.connect() as conn:
+            return [delivery_from_row(r) for r in conn.execute(query).mappings()]
+
+    def next_planned_at(self, *, exclude_targets: Sequence[str] = ()) -> datetime | None:
+        """The earliest planned time among pending deliveries."""
+        query = select(func.min(deliveries.c.planned_at)).where(
+            deliveries.c.state == S.PENDING.value
+        )
+        if exclude_targets:
+            query = query.where(deliveries.c.target.not_in(list(exclude_targets)))
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar()
+        return deliveries.c.planned_at.type.process_result_value(value, self.engine.dialect)  # type: ignore[no-any-return]
+
+    def published_times(self, target: str, since: datetime) -> list[datetime]:
+        """When posts went out on ``target`` since ``since`` (for quotas and pacing)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries.c.published_at).where(
+                    deliveries.c.target == target,
+                    deliveries.c.state == S.PUBLISHED.value,
+                    deliveries.c.published_at >= since,
+                ).order_by(deliveries.c.published_at)
+            ).all()
+        return [r[0] for r in rows]
+
+    def published_counts_since(self, since: datetime) -> dict[str, int]:
+        """Posts per target since ``since``."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries.c.target, func.count())
+                .where(deliveries.c.state == S.PUBLISHED.value, deliveries.c.published_at >= since)
+                .group_by(deliveries.c.target)
+            ).all()
+        return {r[0]: int(r[1]) for r in rows}
+
+    # -- the exactly-once path --------------------------------------------------------------
+    def claim(self, delivery_id: int, attempt_id: str, now: datetime) -> bool:
+        """``pending`` → ``sending`` with a fresh attempt id, committed before any API call."""
+        with self.engine.begin() as conn:
+            n = conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.state == S.PENDING.value)
+                .values(state=S.SENDING.value, attempt_id=attempt_id,
+                        attempts=deliveries.c.attempts + 1, updated_at=now)
+            ).rowcount
+            if n:
+                conn.execute(insert(attempts).values(
+                    delivery_id=delivery_id, attempt_id=attempt_id, started_at=now,
+                    outcome="sending",
+                ))
+        return bool(n)
+
+    def record_part(self, delivery_id: int, attempt_id: str, sent_ids: Sequence[str],
+                    now: datetime) -> None:
+        """Remember the ids of the parts sent so far (a thread resumes after them)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.attempt_id == attempt_id)
+                .values(sent_ids=list(sent_ids), updated_at=now)
+            )
+
+    def finish(
+        self,
+        delivery_id: int,
+        attempt_id: str,
+        *,
+        state: DeliveryState,
+        now: datetime,
+        outcome: str,
+        receipt: PublishReceipt | None = None,
+        error: str | None = None,
+        error_kind: str | None = None,
+        planned_at: datetime | None = None,
+        plain_text: bool | None = None,
+    ) -> bool:
+        """End an attempt: the delivery's new state and the attempt's outcome, in one commit."""
+        values: dict[str, object] = {"state": state.value, "updated_at": now}
+        if receipt is not None:
+            values.update(
+                platform_post_id=receipt.post_ids[0] if receipt.post_ids else None,
+                sent_ids=list(receipt.post_ids),
+                permalink=receipt.permalink,
+                published_at=now,
+                last_error=None,
+                error_kind=None,
+            )
+        if error is not None:
+            values.update(last_error=error, error_kind=error_kind)
+        if state is S.PENDING:
+            values["planned_at"] = planned_at
+        if plain_text is not None:
+            values["plain_text"] = plain_text
+        with self.engine.begin() as conn:
+            n = conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.attempt_id == attempt_id,
+                       deliveries.c.state == S.SENDING.value)
+                .values(**values)
+            ).rowcount
+            conn.execute(
+                update(attempts)
+                .where(attempts.c.delivery_id == delivery_id, attempts.c.attempt_id == attempt_id)
+                .values(finished_at=now, outcome=outcome, error_kind=error_kind, error=error)
+            )
+        return bool(n)
+
+    def in_flight(self) -> list[Delivery]:
+        """Deliveries left ``sending`` (the process died mid-send): outcome unknown."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                _with_url().where(deliveries.c.state == S.SENDING.value)
+            ).mappings().all()
+        return [delivery_from_row(r) for r in rows]
+
+    def get_delivery(self, delivery_id: int) -> Delivery:
+        """One delivery by id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(deliveries).where(deliveries.c.id == delivery_id)
+            ).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no delivery with id {delivery_id}")
+        return delivery_from_row(row)
+
+    # -- reporting ------------------------------------------------------------------------
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Deliveries per (target, state)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries.c.target, deliveries.c.state, func.count())
+                .group_by(deliveries.c.target, deliveries.c.state)
+            ).all()
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def last_published(self) -> dict[str, datetime]:
+        """The last publish time per target."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries.c.target, func.max(deliveries.c.published_at))
+                .where(deliveries.c.state == S.PUBLISHED.value)
+                .group_by(deliveries.c.target)
+            ).all()
+        conv = deliveries.c.published_at.type.process_result_value
+        return {r[0]: conv(r[1], self.engine.dialect) for r in rows}  # type: ignore[misc]
+
+    def revision(self) -> int:
+        """A counter bumped by every queue change made outside the daemon's send path."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(runtime.c.value).where(runtime.c.key == "queue_revision")
+            ).scalar()
+        return int(value or 0)
+
+    def attention(self, limit: int = 20) -> list[Delivery]:
+        """Deliveries staff must look at: failed or needing review, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries)
+                .where(or_(deliveries.c.state == S.NEEDS_REVIEW.value,
+                           deliveries.c.state == S.FAILED.value))
+                .order_by(deliveries.c.updated_at.desc()).limit(limit)
+            ).mappings().all()
+        return [delivery_from_row(r) for r in rows]
+
+
+def _with_url() -> Select[Any]:
+    """Deliveries joined with their story's URL."""
+    return select(deliveries, articles.c.url.label("article_url")).join(
+        articles, articles.c.id == deliveries.c.article_id
+    )
+
+
+def _new_delivery_row(article_id: int, d: NewDelivery, now: datetime) -> dict[str, object]:
+    return {
+        "article_id": article_id,
+        "target": d.target,
+        "platform": d.platform.value,
+        "state": S.PENDING.value,
+        "parts": list(d.post.parts),
+        "image_url": d.post.image_url,
+        "parse_mode": d.post.parse_mode,
+        "attempts": 0,
+        "sent_ids": [],
+        "plain_text": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _bump_revision(conn: Connection, now: datetime) -> None:
+    """Tell a running daemon that the queue changed (it re-plans when this moves)."""
+    current = conn.execute(select(runtime.c.value).where(runtime.c.key == "queue_revision")).scalar()
+    if current is None:
+        conn.execute(insert(runtime).values(key="queue_revision", value=1, updated_at=now))
+    else:
+        conn.execute(
+            update(runtime).where(runtime.c.key == "queue_revision")
+            .values(value=int(current) + 1, updated_at=now)
+        )

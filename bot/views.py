@@ -1,0 +1,100 @@
+"""The stable JSON shapes the CLI and the HTTP API report, and their readable forms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.domain.models import Article, Delivery
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC, or ``None``."""
+    return value.isoformat() if value else None
+
+
+def delivery_json(d: Delivery) -> dict[str, Any]:
+    """One delivery as reported by ``queue show --json``."""
+    return {
+        "id": d.id,
+        "target": d.target,
+        "platform": d.platform.value,
+        "state": d.state.value,
+        "planned_at": iso(d.planned_at),
+        "plan_reason": d.plan_reason,
+        "text": d.text,
+        "parts": list(d.parts),
+        "image_url": d.image_url,
+        "attempts": d.attempts,
+        "error": d.last_error,
+        "error_kind": d.error_kind,
+        "platform_post_id": d.platform_post_id,
+        "permalink": d.permalink,
+        "published_at": iso(d.published_at),
+        "updated_at": iso(d.updated_at),
+        "history": [
+            {"attempt_id": h.attempt_id, "started_at": iso(h.started_at),
+             "finished_at": iso(h.finished_at), "outcome": h.outcome,
+             "error_kind": h.error_kind, "error": h.error}
+            for h in d.history
+        ],
+    }
+
+
+def article_state(deliveries: list[Delivery]) -> str:
+    """A story's overall state: the least advanced of its deliveries."""
+    order = ["sending", "needs_review", "pending", "failed", "expired", "published", "cancelled"]
+    states = {d.state.value for d in deliveries}
+    for state in order:
+        if state in states:
+            return state
+    return "no_targets"
+
+
+def article_json(article: Article, deliveries: list[Delivery]) -> dict[str, Any]:
+    """One story with its deliveries, as ``queue show --json`` and the API report it."""
+    return {
+        "id": article.id,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "title": article.title,
+        "state": article_state(deliveries),
+        "priority": article.priority.value,
+        "source": article.source,
+        "image_url": article.image_url,
+        "language": article.language,
+        "not_before": iso(article.not_before),
+        "created_at": iso(article.created_at),
+        "deliveries": [delivery_json(d) for d in deliveries],
+    }
+
+
+def local(value: datetime | None, tz: str) -> str:
+    """A time in the config's timezone for people: ``2026-01-05 09:00 EET``."""
+    if value is None:
+        return "-"
+    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def article_text(article: Article, deliveries: list[Delivery], tz: str) -> str:
+    """``queue show`` for people."""
+    lines = [f"#{article.id} {article.title}", f"  url: {article.url}",
+             f"  priority: {article.priority.value}  source: {article.source}  "
+             f"queued: {local(article.created_at, tz)}"]
+    for d in deliveries:
+        lines.append(f"  - {d.target} ({d.platform.value}): {d.state.value}")
+        if d.planned_at and d.state.value == "pending":
+            lines.append(f"      planned: {local(d.planned_at, tz)}  ({d.plan_reason or ''})")
+        elif d.state.value == "pending":
+            lines.append(f"      not planned: {d.plan_reason or 'the daemon plans it when it runs'}")
+        if d.permalink or d.platform_post_id:
+            lines.append(f"      post: {d.permalink or d.platform_post_id}")
+        if d.last_error:
+            lines.append(f"      why: {d.last_error}")
+        if d.attempts:
+            lines.append(f"      attempts: {d.attempts}")
+        for i, part in enumerate(d.parts):
+            prefix = "      text: " if i == 0 else f"      part {i + 1}: "
+            lines.append(prefix + part.replace("\n", "\n            "))
+    return "\n".join(lines)

@@ -1,0 +1,162 @@
+"""The store contract, run on SQLite and on PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+
+from bot.domain.errors import NotFoundError
+from bot.domain.models import ArticleDraft, DeliveryState, Platform, Post, Priority, PublishReceipt
+from bot.store.db import current_revision, upgrade
+from bot.store.queue import NewDelivery, QueueStore
+from bot.store.state import StateStore
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+S = DeliveryState
+
+
+def _add(store: QueueStore, n: int = 1, now: datetime = T0) -> int:
+    draft = ArticleDraft(url=f"https://news.example/{n}", title=f"Story {n}", text="Body.",
+                         priority=Priority.HIGH, tags=("a", "b"))
+    posts = [NewDelivery("tg", Platform.TELEGRAM, Post(Platform.TELEGRAM, ("<b>x</b>",), None,
+                                                       "HTML")),
+             NewDelivery("xa", Platform.X, Post(Platform.X, ("one", "two")))]
+    article_id, created = store.add_article(draft, canonical_url=f"https://news.example/{n}",
+                                            deliveries_=posts, now=now)
+    assert created
+    return article_id
+
+
+def test_add_and_read_back(engine: Engine) -> None:
+    """A story and its two deliveries come back with every field intact and aware UTC times."""
+    store = QueueStore(engine=engine)
+    article_id = _add(store)
+    article, deliveries = store.get_article(article_id)
+    assert article.title == "Story 1" and article.priority is Priority.HIGH
+    assert article.tags == ("a", "b")
+    assert article.created_at == T0 and article.created_at.tzinfo is not None
+    assert [(d.target, d.state, d.parts) for d in deliveries] == [
+        ("tg", S.PENDING, ("<b>x</b>",)), ("xa", S.PENDING, ("one", "two"))]
+    assert deliveries[0].parse_mode == "HTML"
+
+
+def test_same_canonical_url_is_not_a_second_story(engine: Engine) -> None:
+    """Queueing the same canonical URL again reports the existing story."""
+    store = QueueStore(engine=engine)
+    first = _add(store)
+    again, created = store.add_article(
+        ArticleDraft(url="https://news.example/1?utm_source=x", title="Other", text=""),
+        canonical_url="https://news.example/1", deliveries_=[], now=T0)
+    assert (again, created) == (first, False)
+    assert len(store.list_articles()) == 1
+
+
+def test_missing_story_is_not_found(engine: Engine) -> None:
+    """Asking for an unknown id raises NotFoundError."""
+    with pytest.raises(NotFoundError):
+        QueueStore(engine=engine).get_article(999)
+
+
+def test_claim_is_exclusive_and_finish_needs_the_attempt(engine: Engine) -> None:
+    """Only one claim wins; finishing with another attempt id changes nothing."""
+    store = QueueStore(engine=engine)
+    _, (tg, _) = store.get_article(_add(store))
+    assert store.claim(tg.id, "a1", T0)
+    assert not store.claim(tg.id, "a2", T0)
+    assert not store.finish(tg.id, "zz", state=S.PUBLISHED, now=T0, outcome="published",
+                            receipt=PublishReceipt(("9",)))
+    assert store.get_delivery(tg.id).state is S.SENDING
+    assert [d.id for d in store.in_flight()] == [tg.id]
+    assert store.finish(tg.id, "a1", state=S.PUBLISHED, now=T0, outcome="published",
+                        receipt=PublishReceipt(("9",), "https://t.me/news/9"))
+    got = store.get_delivery(tg.id)
+    assert (got.state, got.platform_post_id, got.permalink, got.attempts) == (
+        S.PUBLISHED, "9", "https://t.me/news/9", 1)
+    _, (shown, _) = store.get_article(tg.article_id)
+    assert [h.outcome for h in shown.history] == ["published"]
+
+
+def test_parts_sent_are_remembered(engine: Engine) -> None:
+    """Ids of thread parts sent so far survive for a later attempt."""
+    store = QueueStore(engine=engine)
+    _, (_, xa) = store.get_article(_add(store))
+    store.claim(xa.id, "a1", T0)
+    store.record_part(xa.id, "a1", ["100"], T0)
+    assert store.get_delivery(xa.id).sent_ids == ("100",)
+
+
+def test_due_and_next_planned(engine: Engine) -> None:
+    """Only pending deliveries planned at or before now are due; blocked targets are skipped."""
+    store = QueueStore(engine=engine)
+    _, (tg, xa) = store.get_article(_add(store))
+    assert store.next_planned_at() is None
+    store.set_plans([(tg.id, T0 + timedelta(minutes=5), "slot"),
+                     (xa.id, T0 - timedelta(minutes=1), "now")], T0)
+    assert [d.id for d in store.due(T0)] == [xa.id]
+    assert store.due(T0)[0].article_url == "https://news.example/1"
+    assert store.due(T0, exclude_targets=["xa"]) == []
+    assert store.next_planned_at() == T0 - timedelta(minutes=1)
+    assert store.next_planned_at(exclude_targets=["xa"]) == T0 + timedelta(minutes=5)
+
+
+def test_cancel_retry_expire(engine: Engine) -> None:
+    """Cancel moves pending deliveries; retry brings them back; expire keeps the reason."""
+    store = QueueStore(engine=engine)
+    article_id = _add(store)
+    assert store.set_state(article_id, from_states=[S.PENDING], to=S.CANCELLED, now=T0) == 2
+    assert store.set_state(article_id, from_states=[S.CANCELLED], to=S.PENDING, now=T0) == 2
+    _, (tg, _) = store.get_article(article_id)
+    assert store.expire(tg.id, "older than max_age 12h", T0)
+    got = store.get_delivery(tg.id)
+    assert (got.state, got.last_error) == (S.EXPIRED, "older than max_age 12h")
+
+
+def test_reporting_queries(engine: Engine) -> None:
+    """Counts, last publish per target and published times reflect finished attempts."""
+    store = QueueStore(engine=engine)
+    _, (tg, _) = store.get_article(_add(store))
+    store.claim(tg.id, "a", T0)
+    store.finish(tg.id, "a", state=S.PUBLISHED, now=T0, outcome="published",
+                 receipt=PublishReceipt(("1",)))
+    assert store.counts() == {("tg", "published"): 1, ("xa", "pending"): 1}
+    assert store.last_published() == {"tg": T0}
+    assert store.published_times("tg", T0 - timedelta(hours=1)) == [T0]
+    assert store.published_counts_since(T0 - timedelta(hours=1)) == {"tg": 1}
+
+
+def test_queue_revision_moves_on_change(engine: Engine) -> None:
+    """Adding and cancelling bump the revision a running daemon watches."""
+    store = QueueStore(engine=engine)
+    r0 = store.revision()
+    article_id = _add(store)
+    r1 = store.revision()
+    store.set_state(article_id, from_states=[S.PENDING], to=S.CANCELLED, now=T0)
+    assert r0 < r1 < store.revision()
+
+
+def test_target_state(engine: Engine) -> None:
+    """Pauses, rate-limit blocks and runtime values round-trip."""
+    state = StateStore(engine=engine)
+    state.pause("tg", "401 Unauthorized", T0)
+    state.block("xa", T0 + timedelta(minutes=15), "429")
+    got = state.targets()
+    assert got["tg"].paused_reason == "401 Unauthorized"
+    assert got["xa"].blocked_until == T0 + timedelta(minutes=15)
+    state.resume("tg")
+    assert state.targets()["tg"].paused_reason is None
+    state.put("config_refused", {"error": "bad"}, T0)
+    assert state.get("config_refused") == {"error": "bad"}
+
+
+def test_migrations_on_existing_database_keep_data(engine: Engine) -> None:
+    """Upgrading an already migrated database is a no-op that keeps every row."""
+    store = QueueStore(engine=engine)
+    _add(store)
+    assert current_revision(engine) == "0001"
+    upgrade(engine)
+    assert len(store.list_articles()) == 1
+    assert {"articles", "deliveries", "attempts", "feeds", "feed_items"} <= set(
+        inspect(engine).get_table_names())
