@@ -92,6 +92,11 @@ def _register() -> None:
     cli.add_command(cli_queue.queue)
     for command in cli_admin.COMMANDS:
         cli.add_command(command)
+    try:
+        from bot.cli_feeds import feeds
+    except ImportError:  # pragma: no cover - ingestion not installed
+        return
+    cli.add_command(feeds)
 
 
 _register_done = False

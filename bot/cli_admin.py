@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli import Context, emit, pass_ctx
 from bot.domain.errors import InputError
+
+if TYPE_CHECKING:
+    from bot.service import Daemon
+    from bot.wiring import App
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
@@ -22,14 +27,9 @@ def run(ctx: Context, once: bool) -> None:
     from bot.settings_load import load_settings
 
     app = ctx.app()
-    extra = []
-    try:
-        from bot.ingest.jobs import feed_jobs
-    except ImportError:
-        feed_jobs = None
-    if feed_jobs is not None and not once:
-        extra.append(feed_jobs(app))
-    daemon = Daemon(app=app, config_file=ctx.config_file, load=load_settings, extra_jobs=extra)
+    daemon = Daemon(app=app, config_file=ctx.config_file, load=load_settings)
+    if not once:
+        _add_doors(app, daemon)
 
     async def main() -> int:
         try:
@@ -43,6 +43,34 @@ def run(ctx: Context, once: bool) -> None:
     sent = asyncio.run(main())
     if once:
         click.echo(f"attempted {sent} deliver{'y' if sent == 1 else 'ies'}")
+
+
+def _add_doors(app: App, daemon: Daemon) -> None:
+    """Feed polling, the HTTP API and the staff chat, when configured."""
+    try:
+        from bot.ingest.jobs import feed_jobs
+    except ImportError:  # pragma: no cover - ingestion not installed
+        pass
+    else:
+        job = feed_jobs(app)
+        if job is not None:
+            daemon.extra_jobs.append(job)
+    try:
+        from bot.api.server import api_service
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        service = api_service(app, daemon)
+        if service is not None:
+            daemon.services.append(service)
+    try:
+        from bot.staff.chat import staff_service
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        staff = staff_service(app)
+        if staff is not None:
+            daemon.services.append(staff)
 
 
 @click.command()

@@ -8,7 +8,7 @@ import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bot.domain.errors import ConfigError
 from bot.settings import Settings
@@ -18,6 +18,18 @@ log = logging.getLogger("crosspost.service")
 
 WATCH_SECONDS = 1.0
 RECOVER_SECONDS = 30.0
+
+
+class Service(Protocol):
+    """Something that runs inside the daemon's event loop (HTTP API, staff chat)."""
+
+    async def start(self) -> None:
+        """Start serving (returns once started)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        ...
 
 
 class Daemon:
@@ -31,12 +43,14 @@ class Daemon:
         load: Callable[[Path], Settings] | None = None,
         watch_seconds: float = WATCH_SECONDS,
         extra_jobs: list[Callable[[Any], None]] | None = None,
+        services: list[Service] | None = None,
     ) -> None:
         self.app = app
         self.config_file = config_file
         self.load = load
         self.watch_seconds = watch_seconds
         self.extra_jobs = extra_jobs or []
+        self.services = services or []
         self._lock = asyncio.Lock()
         self._stop = asyncio.Event()
         self._revision = -1
@@ -79,15 +93,25 @@ class Daemon:
             add(self._scheduler)
         self._scheduler.start()
         self._schedule_dispatch()
+        for service in self.services:
+            await service.start()
         targets = ", ".join(t.name for t in self.app.settings.targets) or "none"
         log.info("crosspost running", extra={"targets": targets})
         try:
             await self._stop.wait()
         finally:
+            for service in reversed(self.services):
+                await service.stop()
             self._scheduler.shutdown(wait=False)
             async with self._lock:
                 await self.app.aclose()
             log.info("crosspost stopped")
+
+    @property
+    def alive(self) -> bool:
+        """True while the scheduler runs (for health checks)."""
+        return bool(self._scheduler is not None and self._scheduler.running
+                    and not self._stop.is_set())
 
     def stop(self) -> None:
         """Ask the daemon to stop after the current send."""
