@@ -42,11 +42,16 @@ class Intake:
     """Validates stories, renders each target's post and stores story + deliveries."""
 
     def __init__(self, *, store: QueueStore, settings: Settings, composer: Composer,
-                 clock: Clock) -> None:
+                 clock: Clock, on_change: Callable[[], object] | None = None) -> None:
         self.store = store
         self.settings = settings
         self.composer = composer
         self.clock = clock
+        self.on_change = on_change
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def add(self, draft: ArticleDraft) -> Added:
         """Queue one story (or report the existing one with the same canonical URL)."""
@@ -62,6 +67,8 @@ class Intake:
             draft, canonical_url=canonical, deliveries_=news, now=self.clock.now(),
             content_hash=digest,
         )
+        if created:
+            self._changed()
         return Added(article_id, created)
 
     def validate(self, draft: ArticleDraft) -> ArticleDraft:
@@ -112,11 +119,13 @@ class Intake:
 
     def cancel(self, article_id: int) -> int:
         """Cancel every delivery of a story that has not gone out."""
-        return self.store.set_state(
+        moved = self.store.set_state(
             article_id,
             from_states=(DeliveryState.PENDING, DeliveryState.NEEDS_REVIEW),
             to=DeliveryState.CANCELLED, now=self.clock.now(), reason="cancelled by staff",
         )
+        self._changed()
+        return moved
 
     def retry(self, article_id: int) -> int:
         """Send again, on purpose, every delivery that failed, expired, was cancelled or
@@ -128,10 +137,12 @@ class Intake:
         for d in chosen:
             if d.target in targets:
                 self.store.rerender(d.id, self.composer(_draft_of(article), targets[d.target]), now)
-        return self.store.set_state(
+        moved = self.store.set_state(
             article_id, from_states=RETRYABLE_STATES, to=DeliveryState.PENDING, now=now,
             reason="retry requested by staff",
         )
+        self._changed()
+        return moved
 
 
 def draft_from_mapping(data: object, *, source: str) -> ArticleDraft:

@@ -81,6 +81,7 @@ def build_app(
     state = StateStore(engine=engine)
     intake = Intake(store=queue, settings=settings, composer=make_composer(settings), clock=clock)
     planner = Planner(queue=queue, state=state, settings=settings, clock=clock)
+    intake.on_change = planner.replan
     return App(settings=settings, clock=clock, engine=engine, queue=queue, state=state,
                intake=intake, planner=planner)
 
