@@ -1,0 +1,113 @@
+"""A fast rule-based sentence splitter for news (English, Ukrainian, Russian; others reasonably).
+
+It knows abbreviations (``U.S.``, ``Mr.``, ``Dr.``, ``St.``, ``No. 5``, ``вул.``, ``т. д.``),
+initials (``J. K. Rowling``, ``Т. Шевченко``), decimals and money (no space after the point),
+ellipses (a break only before a capital), quotes (closing quotes stay with their sentence; a
+lowercase word after ``?”`` continues it), list items (one sentence each), and the CJK full
+stops. Every sentence it returns is a verbatim slice of its paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.compose.clean import Block
+from bot.compose.wordlists import words
+
+__all__ = ["Sentence", "split_blocks", "split_sentences"]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence: its text, its paragraph's index and its own index in the article."""
+
+    text: str
+    paragraph: int
+    index: int
+
+
+# Titles and words after which a period never ends a sentence.
+_NEVER_END = words(
+    """mr mrs ms mx dr prof st sr jr gen sen rep gov lt col sgt capt cmdr adm maj cpl pvt
+    rev fr hon pres supt insp det no nos vol pp fig figs art approx ca cf vs etc mt ft ave
+    blvd jan feb mar apr jun jul aug sep sept oct nov dec est dept univ assn bros corp inc ltd co
+    вул ул просп пр пл пров бульв ім им проф акад ген д-р докт канд доц обл р-н смт м ст див
+    напр т п пор гл рис табл англ укр рос рус нім лат пан пані тов г гг рр р тис тыс млн млрд
+    грн руб коп дол"""
+)
+# Period-internal abbreviations (``U.S.``) end a sentence only before one of these words.
+_STARTERS = words(
+    """the a an he she it they we i you but and in on at as this that these those there his her
+    its their our my after before when while if so yet however meanwhile officials police
+    president its mr mrs ms dr"""
+)
+_BOUNDARY = re.compile(r"(\.{2,}|…|[.!?]+[!?.]*)([\"'”’»)\]]*)(\s+)(?=\S)|([。！？]+[」』”’)）]*)")
+_PREV_WORD = re.compile(r"([\w.'’-]*)$")
+_BULLET = re.compile(r"^\s*(?:[-*•·▪–]|\d{1,3}[.)])\s+")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪]|\d{1,3}[.)])\s+")
+
+
+def _ends_here(text: str, m: re.Match[str]) -> bool:
+    if m.group(4):
+        return True
+    punct = m.group(1)
+    nxt_i = m.end()
+    nxt = text[nxt_i]
+    if nxt.islower():
+        return False
+    if punct in ("!", "?") or (len(punct) > 1 and "." not in punct[:1]):
+        return True
+    if punct != ".":
+        # Ellipsis: a break only before a capital (or a non-cased script).
+        return not nxt.islower()
+    if m.group(2):
+        return True
+    word = _PREV_WORD.search(text, 0, m.start(1))
+    prev = word.group(1) if word else ""
+    bare = prev.strip("'’-").lower()
+    if not bare:
+        return True
+    if bare in _NEVER_END:
+        return False
+    if len(bare) == 1 and prev[-1:].isalpha() and prev[-1:].isupper():
+        return False  # an initial
+    if "." in bare:
+        following = re.match(r"[\w']+", text[nxt_i:])
+        return bool(following) and following.group(0).lower() in _STARTERS  # type: ignore[union-attr]
+    return True
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Split one paragraph into sentences; each is a verbatim, stripped slice of it."""
+    text = paragraph.strip()
+    if not text:
+        return []
+    if _LIST_ITEM.match(text):
+        text = _BULLET.sub("", text, count=1)
+    out: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        if m.end() >= len(text):
+            break
+        if _ends_here(text, m):
+            end = m.end(4) if m.group(4) else m.end(2)
+            piece = text[start:end].strip()
+            if piece:
+                out.append(piece)
+            start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+def split_blocks(blocks: list[Block]) -> list[Sentence]:
+    """Sentences of every non-heading paragraph, numbered in article order."""
+    result: list[Sentence] = []
+    for p, block in enumerate(blocks):
+        if block.heading:
+            continue
+        for s in split_sentences(block.text):
+            result.append(Sentence(s, p, len(result)))
+    return result

@@ -1,0 +1,144 @@
+"""An extractive, deterministic summarizer: score sentences, drop near-duplicates, fill a budget.
+
+Scores combine position (news puts the point first), centrality (overlap with the article's
+frequent words), overlap with the title and information density (numbers, names), minus penalties
+for questions, quotes without attribution, captions, sentences starting mid-thought, and very short
+or very long sentences. The best set that fits the budget is kept in the article's order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.compose.sentences import Sentence
+from bot.compose.wordlists import words
+
+__all__ = ["Scored", "score_sentences", "select"]
+
+_WORD = re.compile(r"[^\W_]+")
+_STOP = words(
+    """a an the and or but if of to in on at by for with from as is are was were be been being it
+    its this that these those he she they we you i his her their our my your them him us not no
+    so than then there here what which who whom whose when where why how all any each more most
+    other some such only own same too very can will just should would could may might must has
+    have had do does did said says say also about after before over into out up down new one two
+    year years told mr mrs ms
+    і й та що як це він вона вони ми ви я його її їх але від до про для на у в з із за по не
+    також було був була були буде бути які який яка яке цей ця ці того тому коли де хто чи або
+    и что как это он она они мы вы я его ее их но от до про для на у в с со за по не также было
+    был была были будет быть которые который которая это этот эта эти того тому когда где кто ли
+    или"""
+)
+_ATTRIBUTION = re.compile(
+    r"\b(?:said|says|told|according|added|explained|claimed|insisted|admitted|warned|stated|"
+    r"сказав|заявив|зазначив|повідомив|сказала|заявила|сказал|заявил|отметил|сообщил|сообщила)\b",
+    re.I,
+)
+_CAPTION = re.compile(
+    r"\((?:pictured|left|right|centre|center|top|bottom|above|below|inset|file photo)\b[^)]*\)"
+    r"|\bpictured\b|^[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3}:\s",
+    re.I,
+)
+_OPEN_QUOTE = "\"'“‘«„"
+_DANGLING = re.compile(
+    r"^(?:but|and|however|also|meanwhile|instead|still|yet|so|this|that|these|those|it|he|she|"
+    r"they|his|her|their|its|there|here|then|now|but|він|вона|вони|але|однак|проте|это|он|она|"
+    r"они|но|однако)\b",
+    re.I,
+)
+_DENSE = re.compile(r"\d|\b[A-ZА-ЯІЇЄҐ][\w'’-]+")
+
+
+def _stems(text: str) -> list[str]:
+    return [
+        w[:6] for w in (t.lower() for t in _WORD.findall(text)) if len(w) > 2 and w not in _STOP
+    ]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A sentence with its score and content-word stems."""
+
+    sentence: Sentence
+    score: float
+    stems: frozenset[str]
+
+
+def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
+    """Score every sentence of an article; higher is a better summary sentence."""
+    stem_lists = [_stems(s.text) for s in sentences]
+    doc = Counter(w for stems in stem_lists for w in set(stems))
+    title_stems = set(_stems(title))
+    n = len(sentences)
+    raw_cent: list[float] = []
+    for stems in stem_lists:
+        uniq_s = set(stems)
+        if not uniq_s:
+            raw_cent.append(0.0)
+            continue
+        raw_cent.append(sum(math.log1p(doc[w] - 1) for w in uniq_s) / math.sqrt(len(uniq_s) + 4))
+    top = max(raw_cent, default=0.0) or 1.0
+    out: list[Scored] = []
+    for s, stems, cent in zip(sentences, stem_lists, raw_cent, strict=True):
+        uniq = frozenset(stems)
+        words = s.text.split()
+        nwords = len(words)
+        position = 1.0 / math.sqrt(1.0 + s.index)
+        title_overlap = len(uniq & title_stems) / len(title_stems) if title_stems else 0.0
+        density = len(_DENSE.findall(s.text)) / (nwords + 1)
+        score = 1.0 * position + 0.6 * (cent / top) + 0.5 * title_overlap + 0.2 * density
+        text = s.text
+        if text.endswith("?"):
+            score -= 0.4
+        if text[:1] in _OPEN_QUOTE and not _ATTRIBUTION.search(text):
+            score -= 0.35
+        if text[:1].islower():
+            score -= 0.5
+        if _CAPTION.search(text):
+            score -= 0.35
+        if _DANGLING.match(text) and s.index > 0:
+            score -= 0.15
+        if nwords < 6:
+            score -= 0.5
+        elif nwords > 50:
+            score -= 0.25
+        if n > 1 and not uniq:
+            score -= 0.5
+        out.append(Scored(s, score, uniq))
+    return out
+
+
+def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+    if not a or not b:
+        return a == b
+    return len(a & b) / min(len(a), len(b)) > 0.7
+
+
+def select(
+    scored: Sequence[Scored],
+    budget: int,
+    *,
+    measure: Callable[[str], int] = len,
+    separator: str = " ",
+    max_sentences: int | None = None,
+) -> list[Sentence]:
+    """The best-scoring sentences whose joined length fits ``budget``, in article order."""
+    ranked = sorted(scored, key=lambda x: (-x.score, x.sentence.index))
+    chosen: list[Scored] = []
+    used = 0
+    sep = measure(separator)
+    for cand in ranked:
+        if max_sentences is not None and len(chosen) >= max_sentences:
+            break
+        size = measure(cand.sentence.text) + (sep if chosen else 0)
+        if used + size > budget:
+            continue
+        if any(_near_duplicate(cand.stems, c.stems) for c in chosen):
+            continue
+        chosen.append(cand)
+        used += size
+    return [c.sentence for c in sorted(chosen, key=lambda x: x.sentence.index)]
