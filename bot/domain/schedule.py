@@ -135,9 +135,9 @@ def plan_target(
     blocked_cause = (blocked,) if floor > now else ()
     start = floor
     if rules.has_slots:
-        recent = [t for t in posted if t >= floor - MISSED_SLOT_GRACE]
-        start = max(floor - MISSED_SLOT_GRACE, recent[-1] + _MICRO) if recent else start
-        start = min(start, floor)
+        start = floor - MISSED_SLOT_GRACE
+        if posted and posted[-1] >= start:
+            start = min(posted[-1] + _MICRO, floor)
     causes: tuple[str, ...] = blocked_cause
     place: Place | None = None
     next_waiting = 0

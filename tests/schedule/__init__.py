@@ -1,0 +1,1 @@
+"""Pure tests of the schedule core: parsing, wall-clock maths, planning, warnings."""
