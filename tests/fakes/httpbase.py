@@ -237,7 +237,9 @@ class FakeServer(ThreadingHTTPServer):
 
     def start(self) -> FakeServer:
         """Serve in a background thread; returns ``self``."""
-        self._thread = threading.Thread(target=self.serve_forever, name=self.app.name, daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, args=(0.05,), name=self.app.name, daemon=True
+        )
         self._thread.start()
         return self
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from tests.fakes.httpbase import Reply
+
+_URL = re.compile(r"https?://\S+")
 
 
 @dataclass
@@ -41,11 +45,19 @@ def problem(status: int, title: str, detail: str, type_: str = "about:blank") ->
     return {"title": title, "detail": detail, "type": type_, "status": status}
 
 
+def as_x_shows(text: str) -> str:
+    """Text as X returns it: links wrapped in t.co, ``& < >`` escaped as HTML entities."""
+    wrapped = _URL.sub(
+        lambda m: "https://t.co/" + hashlib.sha1(m[0].encode()).hexdigest()[:10], text
+    )
+    return wrapped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def tweet_json(tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
     """A ``Tweet`` object with the requested ``tweet.fields``."""
     data: dict[str, Any] = {
         "id": tweet["id"],
-        "text": tweet["text"],
+        "text": as_x_shows(tweet["text"]),
         "edit_history_tweet_ids": [tweet["id"]],
     }
     if "created_at" in fields:

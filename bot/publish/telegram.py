@@ -1,0 +1,152 @@
+"""Telegram publisher on python-telegram-bot: HTML messages, photos with captions, permalinks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Bot, LinkPreviewOptions, Message
+from telegram.error import TelegramError
+from telegram.request import HTTPXRequest, RequestData
+
+from bot.domain.models import PublishReceipt
+from bot.domain.ports import PublishRequest
+from bot.publish.telegram_errors import FloodWait, translate
+
+_PREVIEWS = {
+    "off": LinkPreviewOptions(is_disabled=True),
+    "small": LinkPreviewOptions(prefer_small_media=True),
+    "large": LinkPreviewOptions(prefer_large_media=True),
+    "above": LinkPreviewOptions(prefer_large_media=True, show_above_text=True),
+}
+
+
+class _Request(HTTPXRequest):
+    """ptb's httpx transport, answering 429 with ``FloodWait`` (no deprecated RetryAfter)."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        write_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        connect_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        pool_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Send one request; a 429 becomes ``FloodWait`` carrying ``retry_after``."""
+        code, payload = await super().do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if code == 429:
+            raise FloodWait(payload)
+        return code, payload
+
+
+def permalink(chat: str, message_id: str) -> str | None:
+    """``https://t.me/<username>/<id>``, or ``https://t.me/c/<id>/<msg>`` for -100 chat ids."""
+    if chat.startswith("@"):
+        return f"https://t.me/{chat[1:]}/{message_id}"
+    if chat.startswith("-100") and chat[4:].isdigit():
+        return f"https://t.me/c/{chat[4:]}/{message_id}"
+    return None
+
+
+def link_preview(option: str) -> LinkPreviewOptions:
+    """The ptb options for ``off``, ``small``, ``large`` or ``above``."""
+    try:
+        return _PREVIEWS[option]
+    except KeyError:
+        raise ValueError(f"unknown link preview option {option!r}") from None
+
+
+class TelegramPublisher:
+    """Sends posts to Telegram channels through the Bot API (``Publisher`` port).
+
+    ptb itself never retries; every failure is raised as a ``PublishError`` kind.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        api_base_url: str = "https://api.telegram.org",
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        write_timeout: float = 10.0,
+        pool_timeout: float = 5.0,
+        pool_size: int = 16,
+    ) -> None:
+        self._request = _Request(
+            connection_pool_size=pool_size,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            pool_timeout=pool_timeout,
+            media_write_timeout=write_timeout,
+        )
+        base = api_base_url.rstrip("/")
+        self._bot = Bot(
+            token,
+            base_url=f"{base}/bot",
+            base_file_url=f"{base}/file/bot",
+            request=self._request,
+            get_updates_request=self._request,
+        )
+
+    async def publish(self, request: PublishRequest) -> PublishReceipt:
+        """Send every part not in ``request.already_sent``; a photo carries the first part."""
+        ids = list(request.already_sent)
+        post = request.post
+        parse_mode = None if request.plain_text else (post.parse_mode or "HTML")
+        preview = link_preview(request.link_preview)
+        for index, part in enumerate(post.parts):
+            if index < len(ids):
+                continue
+            try:
+                message = await self._send(
+                    request.chat, index, part, post.image_url, parse_mode, preview
+                )
+            except TelegramError as exc:
+                raise translate(exc) from exc
+            ids.append(str(message.message_id))
+            if request.on_part_sent is not None:
+                await request.on_part_sent(index, ids[-1])
+        return PublishReceipt(tuple(ids), permalink(request.chat, ids[0]) if ids else None)
+
+    async def _send(
+        self,
+        chat: str,
+        index: int,
+        text: str,
+        image_url: str | None,
+        parse_mode: str | None,
+        preview: LinkPreviewOptions,
+    ) -> Message:
+        if index == 0 and image_url:
+            return await self._bot.send_photo(chat, image_url, caption=text, parse_mode=parse_mode)
+        return await self._bot.send_message(
+            chat, text, parse_mode=parse_mode, link_preview_options=preview
+        )
+
+    async def find_published(self, request: PublishRequest) -> PublishReceipt | None:
+        """Not possible: the Bot API cannot list a channel's history."""
+        raise NotImplementedError("the Telegram Bot API cannot list a channel's messages")
+
+    async def check(self, chat: str) -> str:
+        """Verify the token and the chat (getMe, getChat); returns the chat's title."""
+        try:
+            await self._bot.get_me()
+            found = await self._bot.get_chat(chat)
+        except TelegramError as exc:
+            raise translate(exc) from exc
+        return found.title or found.username or str(found.id)
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._request.shutdown()

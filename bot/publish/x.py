@@ -1,0 +1,137 @@
+"""X publisher on tweepy's v2 ``Client`` (OAuth 1.0a user context): posts, threads, reconciling.
+
+tweepy hard-codes ``https://api.twitter.com``; ``RedirectingSession`` rewrites that host to the
+configured ``api_base_url`` and adds a timeout, so staging and tests reach a local server.
+tweepy is synchronous: every call runs in a worker thread. Images are not uploaded (tweepy has
+no v2 media upload): an X post is text only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from typing import Any
+
+import requests
+import tweepy
+
+from bot.domain.models import PublishReceipt
+from bot.domain.ports import PublishRequest
+from bot.publish.x_errors import translate
+
+TWEEPY_HOST = "https://api.twitter.com"
+_URL = re.compile(r"https?://\S+")
+
+
+class RedirectingSession(requests.Session):
+    """A requests session sending tweepy's ``api.twitter.com`` calls to ``base_url``."""
+
+    def __init__(self, base_url: str, timeout: tuple[float, float]) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        """Rewrite the host, add the (connect, read) timeout, send."""
+        if url.startswith(TWEEPY_HOST):
+            url = self.base_url + url[len(TWEEPY_HOST) :]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().request(method, url, *args, **kwargs)
+
+
+def normalise(text: str) -> str:
+    """Text as compared when reconciling: entities unescaped, URLs masked, whitespace collapsed.
+
+    X shows links as t.co URLs and escapes ``& < >`` in returned text, so both are evened out.
+    """
+    text = _URL.sub("<url>", html.unescape(text))
+    return " ".join(text.split())
+
+
+class XPublisher:
+    """Sends posts and threads to one X account (``Publisher`` port)."""
+
+    def __init__(
+        self,
+        *,
+        consumer_key: str,
+        consumer_secret: str,
+        access_token: str,
+        access_token_secret: str,
+        api_base_url: str = TWEEPY_HOST,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        reconcile_depth: int = 20,
+    ) -> None:
+        self._client = tweepy.Client(
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
+            access_token=access_token,
+            access_token_secret=access_token_secret,
+            wait_on_rate_limit=False,
+        )
+        self._client.session.close()
+        self._session = RedirectingSession(api_base_url, (connect_timeout, read_timeout))
+        self._client.session = self._session
+        self._reconcile_depth = max(5, min(100, reconcile_depth))
+        self._me: tuple[str, str] | None = None
+        self._me_lock = asyncio.Lock()
+
+    async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except (tweepy.HTTPException, requests.RequestException) as exc:
+            raise translate(exc) from exc
+
+    async def me(self) -> tuple[str, str]:
+        """The account's (user id, username), asked once from ``/2/users/me``."""
+        async with self._me_lock:
+            if self._me is None:
+                response = await self._call(self._client.get_me, user_auth=True)
+                self._me = (str(response.data.id), str(response.data.username))
+            return self._me
+
+    def _permalink(self, post_id: str) -> str | None:
+        return f"https://x.com/{self._me[1]}/status/{post_id}" if self._me else None
+
+    async def publish(self, request: PublishRequest) -> PublishReceipt:
+        """Post every part not in ``request.already_sent``, each replying to the one before."""
+        await self.me()  # before anything leaves: auth errors surface here, permalink needs it
+        ids = list(request.already_sent)
+        for index, part in enumerate(request.post.parts):
+            if index < len(ids):
+                continue
+            reply_to = ids[-1] if ids else None
+            response = await self._call(
+                self._client.create_tweet, text=part, in_reply_to_tweet_id=reply_to
+            )
+            ids.append(str(response.data["id"]))
+            if request.on_part_sent is not None:
+                await request.on_part_sent(index, ids[-1])
+        return PublishReceipt(tuple(ids), self._permalink(ids[0]) if ids else None)
+
+    async def find_published(self, request: PublishRequest) -> PublishReceipt | None:
+        """Look for the first unsent part among the account's recent posts."""
+        sent = list(request.already_sent)
+        parts = request.post.parts
+        if len(sent) >= len(parts):
+            return PublishReceipt(tuple(sent), self._permalink(sent[0]) if sent else None)
+        user_id, _ = await self.me()
+        response = await self._call(
+            self._client.get_users_tweets,
+            user_id,
+            user_auth=True,
+            max_results=self._reconcile_depth,
+        )
+        wanted = normalise(parts[len(sent)])
+        for tweet in response.data or ():
+            if normalise(str(tweet.text)) == wanted:
+                ids = (*sent, str(tweet.id))
+                return PublishReceipt(ids, self._permalink(ids[0]))
+        return None
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        self._session.close()
