@@ -119,6 +119,7 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         extra="forbid",
         validate_default=True,
+        env_ignore_empty=True,
     )
 
     _toml_data: ClassVar[dict[str, Any]] = {}

@@ -1,0 +1,136 @@
+"""The queue commands, run as a subprocess like staff scripts run them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.core.cli_helpers import Project, make_project
+
+BODY = "The council approved the budget on Monday. It funds new buses and two bridges."
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A dry-run project with a story body file."""
+    p = make_project(tmp_path / "proj")
+    (p.root / "body.txt").write_text(BODY, encoding="utf-8")
+    return p
+
+
+def test_add_show_list_and_dedupe(project: Project) -> None:
+    """add prints the id; show/list report deliveries with plans; the same URL is not re-added."""
+    r = project.run("queue", "add", "https://city.example/budget?utm_source=x", "--title",
+                    "Budget passes", "--body-file", "body.txt")
+    assert r.code == 0, r.err
+    assert r.out.strip() == "1"
+    shown = project.run("queue", "show", "1", "--json").json()
+    assert shown["id"] == 1 and shown["title"] == "Budget passes" and shown["state"] == "pending"
+    assert {d["target"] for d in shown["deliveries"]} == {"tg", "xa"}
+    for d in shown["deliveries"]:
+        assert set(d) >= {"target", "platform", "state", "planned_at", "text", "attempts",
+                          "error", "platform_post_id", "permalink"}
+        assert d["planned_at"] is not None and d["text"]
+    again = project.run("queue", "add", "https://www.city.example/budget/", "--title", "X",
+                        "--body-file", "body.txt", "--json")
+    assert again.code == 0
+    assert again.json()["id"] == 1 and again.json()["created"] is False
+    listed = project.run("queue", "list", "--json").json()
+    assert [a["id"] for a in listed] == [1]
+    text = project.run("queue", "list").out
+    assert "Budget passes" in text and "pending" in text
+
+
+def test_add_with_overrides(project: Project) -> None:
+    """--targets, --priority and --not-before shape the story's deliveries and plan."""
+    r = project.run("queue", "add", "https://city.example/later", "--title", "Later",
+                    "--body-file", "body.txt", "--targets", "xa", "--priority", "breaking",
+                    "--not-before", "2099-01-01T09:00:00+02:00", "--json")
+    assert r.code == 0, r.err
+    data = r.json()
+    assert data["priority"] == "breaking"
+    assert [d["target"] for d in data["deliveries"]] == ["xa"]
+    assert data["deliveries"][0]["planned_at"].startswith("2099-01-01T07:00")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["queue", "add", "ftp://x", "--title", "T", "--body-file", "body.txt"], "http(s) URL"),
+        (["queue", "add", "https://a.example/1", "--body-file", "body.txt", "--title", " "],
+         "title is empty"),
+        (["queue", "add", "https://a.example/1", "--title", "T", "--body-file", "none.txt"],
+         "no such file"),
+        (["queue", "add", "https://a.example/1", "--title", "T", "--body-file", "body.txt",
+          "--targets", "nope"], "unknown target"),
+        (["queue", "add", "https://a.example/1", "--title", "T", "--body-file", "body.txt",
+          "--not-before", "tomorrow"], "ISO 8601"),
+        (["queue", "show", "42"], "no story with id 42"),
+    ],
+)
+def test_bad_input_is_refused_with_reason(project: Project, args: list[str],
+                                          fragment: str) -> None:
+    """Bad stories and arguments exit 2 with a one-line reason and no traceback."""
+    r = project.run(*args)
+    assert r.code == 2, (r.out, r.err)
+    assert fragment in r.err
+    assert "Traceback" not in r.err
+
+
+def test_import_reports_bad_lines_and_keeps_good_ones(project: Project) -> None:
+    """Bad JSONL lines are reported by number; the good ones are queued anyway."""
+    lines = [
+        json.dumps({"url": "https://a.example/1", "title": "One", "text": BODY}),
+        "{not json",
+        json.dumps({"url": "https://a.example/2", "text": "no title"}),
+        json.dumps({"url": "https://a.example/3", "title": "Three", "priority": "urgent"}),
+        "",
+        json.dumps({"url": "https://a.example/4", "title": "Four", "targets": ["tg"],
+                    "not_before": "2030-01-01T00:00:00Z"}),
+        json.dumps({"url": "https://a.example/1", "title": "One again"}),
+    ]
+    (project.root / "in.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    r = project.run("queue", "import", "in.jsonl", "--json")
+    assert r.code == 1
+    data = r.json()
+    assert data["added"] == [1, 2] and data["existing"] == [1]
+    assert [e["line"] for e in data["errors"]] == [2, 3, 4]
+    assert "missing field: title" in data["errors"][1]["error"]
+    assert "priority" in data["errors"][2]["error"]
+
+
+def test_cancel_and_retry(project: Project) -> None:
+    """cancel stops pending deliveries; retry brings them back to pending."""
+    project.run("queue", "add", "https://a.example/c", "--title", "C", "--body-file", "body.txt")
+    r = project.run("queue", "cancel", "1", "--json")
+    assert r.json() == {"id": 1, "cancelled": 2}
+    states = {d["state"] for d in project.run("queue", "show", "1", "--json").json()["deliveries"]}
+    assert states == {"cancelled"}
+    assert project.run("queue", "list", "--state", "cancelled", "--json").json()[0]["id"] == 1
+    assert project.run("queue", "retry", "1", "--json").json() == {"id": 1, "retried": 2}
+    shown = project.run("queue", "show", "1", "--json").json()
+    assert {d["state"] for d in shown["deliveries"]} == {"pending"}
+
+
+def test_run_once_writes_the_outbox(project: Project) -> None:
+    """run --once publishes due stories into <outbox>/<target>.jsonl with the required fields."""
+    project.run("queue", "add", "https://a.example/o", "--title", "Outbox <story>",
+                "--body-file", "body.txt", "--image-url", "https://a.example/i.jpg")
+    r = project.run("run", "--once")
+    assert r.code == 0, r.err
+    for target in ("tg", "xa"):
+        lines = (project.root / "var" / "outbox" / f"{target}.jsonl").read_text().splitlines()
+        assert len(lines) == 1
+        record = json.loads(lines[0])
+        assert set(record) >= {"target", "platform", "article_id", "url", "text", "parts",
+                               "image_url"}
+        assert record["article_id"] == 1 and record["text"] == record["parts"][0]
+    shown = project.run("queue", "show", "1", "--json").json()
+    assert {d["state"] for d in shown["deliveries"]} == {"published"}
+    again = project.run("run", "--once")
+    assert "attempted 0" in again.out
+    status = project.run("status", "--json").json()
+    assert status["totals"] == {"published": 2}
+    assert status["problems"] == []
