@@ -63,7 +63,8 @@ def _ends_here(text: str, m: re.Match[str]) -> bool:
         return not nxt.islower()
     if m.group(2):
         return True
-    word = _PREV_WORD.search(text, 0, m.start(1))
+    cut = m.start(1)
+    word = _PREV_WORD.search(text[max(0, cut - 40) : cut])
     prev = word.group(1) if word else ""
     bare = prev.strip("'’-").lower()
     if not bare:

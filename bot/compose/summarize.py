@@ -2,7 +2,7 @@
 
 Scores combine position (news puts the point first), centrality (overlap with the article's
 frequent words), overlap with the title and information density (numbers, names), minus penalties
-for questions, quotes without attribution, captions, sentences starting mid-thought, and very short
+for questions, quotes without attribution, captions, lowercase starts, and very short
 or very long sentences. The best set that fits the budget is kept in the article's order.
 """
 
@@ -44,13 +44,17 @@ _CAPTION = re.compile(
     re.I,
 )
 _OPEN_QUOTE = "\"'“‘«„"
-_DANGLING = re.compile(
-    r"^(?:but|and|however|also|meanwhile|instead|still|yet|so|this|that|these|those|it|he|she|"
-    r"they|his|her|their|its|there|here|then|now|but|він|вона|вони|але|однак|проте|это|он|она|"
-    r"они|но|однако)\b",
-    re.I,
-)
 _DENSE = re.compile(r"\d|\b[A-ZА-ЯІЇЄҐ][\w'’-]+")
+
+
+# Weights of the score's parts (tuned on the dev sets, see docs/benchmarks.md).
+W_POSITION = 1.0
+W_CENTRALITY = 0.45
+W_TITLE = 0.5
+W_DENSITY = 0.2
+POSITION_DECAY = 1.0
+LONG_WORDS = 80
+LONG_PENALTY = 0.25
 
 
 def _stems(text: str) -> list[str]:
@@ -87,10 +91,15 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
         uniq = frozenset(stems)
         words = s.text.split()
         nwords = len(words)
-        position = 1.0 / math.sqrt(1.0 + s.index)
+        position = (1.0 + s.index) ** -POSITION_DECAY
         title_overlap = len(uniq & title_stems) / len(title_stems) if title_stems else 0.0
         density = len(_DENSE.findall(s.text)) / (nwords + 1)
-        score = 1.0 * position + 0.6 * (cent / top) + 0.5 * title_overlap + 0.2 * density
+        score = (
+            W_POSITION * position
+            + W_CENTRALITY * (cent / top)
+            + W_TITLE * title_overlap
+            + W_DENSITY * density
+        )
         text = s.text
         if text.endswith("?"):
             score -= 0.4
@@ -100,12 +109,10 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
             score -= 0.5
         if _CAPTION.search(text):
             score -= 0.35
-        if _DANGLING.match(text) and s.index > 0:
-            score -= 0.15
         if nwords < 6:
             score -= 0.5
-        elif nwords > 50:
-            score -= 0.25
+        elif nwords > LONG_WORDS:
+            score -= LONG_PENALTY
         if n > 1 and not uniq:
             score -= 0.5
         out.append(Scored(s, score, uniq))

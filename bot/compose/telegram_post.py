@@ -24,6 +24,7 @@ from bot.domain.models import Platform
 __all__ = ["TELEGRAM_SUMMARY_CHARS", "link_preview", "telegram_parts"]
 
 TELEGRAM_SUMMARY_CHARS = 600
+TELEGRAM_MAX_SENTENCES = 3  # with the default budget: a few sentences, as news leads do
 
 
 def _size(html_text: str) -> int:
@@ -105,7 +106,11 @@ def telegram_parts(
     url = url.strip()
     label = link_label(prepared.language)
     budget = summary_chars if summary_chars is not None else TELEGRAM_SUMMARY_CHARS
-    chosen = select(prepared.scored, max(budget, 0), separator=" ")
+    chosen = select(
+        prepared.scored,
+        max(budget, 0),
+        max_sentences=TELEGRAM_MAX_SENTENCES if summary_chars is None else None,
+    )
     sentences = [s.text for s in chosen]
     builds: list[Build] = []
     if template:

@@ -155,6 +155,13 @@ def _emoji_spans(text: str) -> Iterator[tuple[int, int]]:
     return (m.span() for m in _EMOJI_RE.finditer(text))
 
 
+_HEAVY = re.compile("[^\x00-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
+
+
+def _plain_weight(text: str) -> int:
+    return len(text) + len(_HEAVY.findall(text))
+
+
 def weighted_length(text: str, *, emoji_parsing: bool = True) -> int:
     """X's weighted length of ``text`` (twitter-text v3; ``emoji_parsing=False`` gives v2)."""
     text = unicodedata.normalize("NFC", text)
@@ -164,17 +171,14 @@ def weighted_length(text: str, *, emoji_parsing: bool = True) -> int:
     if emoji_parsing:
         for s, e in _emoji_spans(text):
             spans.setdefault(s, (e, 2))
-    total = 0
-    i = 0
-    n = len(text)
     if not spans:
-        return sum(char_weight(ch) for ch in text)
-    while i < n:
-        hit = spans.get(i)
-        if hit is not None:
-            i, weight = hit
-            total += weight
-            continue
-        total += char_weight(text[i])
-        i += 1
-    return total
+        return _plain_weight(text)
+    total = 0
+    pos = 0
+    for start in sorted(spans):
+        if start < pos:
+            continue  # inside a link already counted
+        end, weight = spans[start]
+        total += _plain_weight(text[pos:start]) + weight
+        pos = end
+    return total + _plain_weight(text[pos:])
