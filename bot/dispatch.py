@@ -177,9 +177,10 @@ class Dispatcher:
         now = self.clock.now()
         reconciles = bool(getattr(lane.publisher, "reconciles", False))
         if isinstance(error, DuplicateContentError) and reconciles:
-            if await self._reconcile(lane, d, attempt_id, request, fallback=S.FAILED,
-                                     reason=str(error)):
-                return
+            # the platform has identical text: ours from an unknown-outcome attempt, or not
+            await self._reconcile(lane, d, attempt_id, request, fallback=S.FAILED,
+                                  reason=f"duplicate content, not retried: "
+                                         f"{error.platform_message}")
             return
         decision = decide(error, attempts=d.attempts + 1, now=now, policy=self.policy,
                           rand=self.rand(), can_reconcile=reconciles,

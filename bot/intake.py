@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bot.domain.errors import InputError
-from bot.domain.models import Article, ArticleDraft, DeliveryState, Post, Priority, RETRYABLE_STATES
+from bot.domain.models import RETRYABLE_STATES, Article, ArticleDraft, DeliveryState, Post, Priority
 from bot.domain.ports import Clock
 from bot.domain.urls import canonical_url, check_url
 from bot.settings import Settings, TargetConfig

@@ -68,7 +68,8 @@ class Planner:
             pending = [
                 PendingItem(
                     delivery_id=d.id, priority=a.priority, queued_at=d.created_at,
-                    not_before=a.not_before, story_time=a.published_at or a.created_at,
+                    not_before=_latest(a.not_before, d.retry_at),
+                    story_time=a.published_at or a.created_at,
                 )
                 for d, a in items
             ]
@@ -90,3 +91,9 @@ class Planner:
                     changes.append((plan.delivery_id, plan.planned_at, reason))
         self.queue.set_plans(changes, now)
         return PlanSummary(planned, expired, unplannable)
+
+
+def _latest(*times: datetime | None) -> datetime | None:
+    """The latest of the given times (``None`` when all are ``None``)."""
+    present = [t for t in times if t is not None]
+    return max(present) if present else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable
@@ -120,14 +121,10 @@ class Daemon:
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop)
-            except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
-                pass
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
             loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
-        except (NotImplementedError, RuntimeError, AttributeError):  # pragma: no cover
-            pass
 
     def _schedule_dispatch(self) -> None:
         """Wake the dispatch job at the next planned time (or not at all when nothing waits)."""

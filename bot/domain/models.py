@@ -123,6 +123,7 @@ class Delivery:
     image_url: str | None = None
     parse_mode: str | None = None
     plan_reason: str | None = None
+    retry_at: datetime | None = None
     article_url: str | None = None
     history: list[AttemptRecord] = field(default_factory=list)
 

@@ -6,9 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from typing import Any
-
-from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -20,8 +18,9 @@ from bot.domain.models import (
     DeliveryState,
     Platform,
     Post,
-    PublishReceipt,
 )
+from bot.store.queue_report import QueueReports
+from bot.store.queue_send import SendLog, with_url
 from bot.store.rows import article_from_row, attempt_from_row, delivery_from_row
 from bot.store.tables import articles, attempts, deliveries, runtime
 
@@ -37,7 +36,7 @@ class NewDelivery:
     post: Post
 
 
-class QueueStore:
+class QueueStore(SendLog, QueueReports):
     """Articles and deliveries in SQL; every method is one short transaction."""
 
     def __init__(self, *, engine: Engine) -> None:
@@ -160,7 +159,8 @@ class QueueStore:
         self.get_article(article_id)  # raises NotFoundError
         values: dict[str, object] = {"state": to.value, "updated_at": now}
         if to is S.PENDING:
-            values.update(planned_at=None, attempts=0, attempt_id=None, error_kind=None)
+            values.update(planned_at=None, retry_at=None, attempts=0, attempt_id=None,
+                          error_kind=None)
         if reason is not None:
             values["last_error"] = reason
         cond = and_(
@@ -226,7 +226,7 @@ class QueueStore:
             ) -> list[Delivery]:
         """Pending deliveries whose planned time has come, oldest plan first."""
         query = (
-            _with_url()
+            with_url()
             .where(deliveries.c.state == S.PENDING.value, deliveries.c.planned_at <= now)
             .order_by(deliveries.c.planned_at, deliveries.c.id)
             .limit(limit)
@@ -268,144 +268,6 @@ class QueueStore:
                 .group_by(deliveries.c.target)
             ).all()
         return {r[0]: int(r[1]) for r in rows}
-
-    # -- the exactly-once path --------------------------------------------------------------
-    def claim(self, delivery_id: int, attempt_id: str, now: datetime) -> bool:
-        """``pending`` → ``sending`` with a fresh attempt id, committed before any API call."""
-        with self.engine.begin() as conn:
-            n = conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.state == S.PENDING.value)
-                .values(state=S.SENDING.value, attempt_id=attempt_id,
-                        attempts=deliveries.c.attempts + 1, updated_at=now)
-            ).rowcount
-            if n:
-                conn.execute(insert(attempts).values(
-                    delivery_id=delivery_id, attempt_id=attempt_id, started_at=now,
-                    outcome="sending",
-                ))
-        return bool(n)
-
-    def record_part(self, delivery_id: int, attempt_id: str, sent_ids: Sequence[str],
-                    now: datetime) -> None:
-        """Remember the ids of the parts sent so far (a thread resumes after them)."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.attempt_id == attempt_id)
-                .values(sent_ids=list(sent_ids), updated_at=now)
-            )
-
-    def finish(
-        self,
-        delivery_id: int,
-        attempt_id: str,
-        *,
-        state: DeliveryState,
-        now: datetime,
-        outcome: str,
-        receipt: PublishReceipt | None = None,
-        error: str | None = None,
-        error_kind: str | None = None,
-        planned_at: datetime | None = None,
-        plain_text: bool | None = None,
-    ) -> bool:
-        """End an attempt: the delivery's new state and the attempt's outcome, in one commit."""
-        values: dict[str, object] = {"state": state.value, "updated_at": now}
-        if receipt is not None:
-            values.update(
-                platform_post_id=receipt.post_ids[0] if receipt.post_ids else None,
-                sent_ids=list(receipt.post_ids),
-                permalink=receipt.permalink,
-                published_at=now,
-                last_error=None,
-                error_kind=None,
-            )
-        if error is not None:
-            values.update(last_error=error, error_kind=error_kind)
-        if state is S.PENDING:
-            values["planned_at"] = planned_at
-        if plain_text is not None:
-            values["plain_text"] = plain_text
-        with self.engine.begin() as conn:
-            n = conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.attempt_id == attempt_id,
-                       deliveries.c.state == S.SENDING.value)
-                .values(**values)
-            ).rowcount
-            conn.execute(
-                update(attempts)
-                .where(attempts.c.delivery_id == delivery_id, attempts.c.attempt_id == attempt_id)
-                .values(finished_at=now, outcome=outcome, error_kind=error_kind, error=error)
-            )
-        return bool(n)
-
-    def in_flight(self) -> list[Delivery]:
-        """Deliveries left ``sending`` (the process died mid-send): outcome unknown."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                _with_url().where(deliveries.c.state == S.SENDING.value)
-            ).mappings().all()
-        return [delivery_from_row(r) for r in rows]
-
-    def get_delivery(self, delivery_id: int) -> Delivery:
-        """One delivery by id."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(deliveries).where(deliveries.c.id == delivery_id)
-            ).mappings().first()
-        if row is None:
-            raise NotFoundError(f"no delivery with id {delivery_id}")
-        return delivery_from_row(row)
-
-    # -- reporting ------------------------------------------------------------------------
-    def counts(self) -> dict[tuple[str, str], int]:
-        """Deliveries per (target, state)."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(deliveries.c.target, deliveries.c.state, func.count())
-                .group_by(deliveries.c.target, deliveries.c.state)
-            ).all()
-        return {(r[0], r[1]): int(r[2]) for r in rows}
-
-    def last_published(self) -> dict[str, datetime]:
-        """The last publish time per target."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(deliveries.c.target, func.max(deliveries.c.published_at))
-                .where(deliveries.c.state == S.PUBLISHED.value)
-                .group_by(deliveries.c.target)
-            ).all()
-        conv = deliveries.c.published_at.type.process_result_value
-        return {r[0]: conv(r[1], self.engine.dialect) for r in rows}  # type: ignore[misc]
-
-    def revision(self) -> int:
-        """A counter bumped by every queue change made outside the daemon's send path."""
-        with self.engine.connect() as conn:
-            value = conn.execute(
-                select(runtime.c.value).where(runtime.c.key == "queue_revision")
-            ).scalar()
-        return int(value or 0)
-
-    def attention(self, limit: int = 20) -> list[Delivery]:
-        """Deliveries staff must look at: failed or needing review, newest first."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(deliveries)
-                .where(or_(deliveries.c.state == S.NEEDS_REVIEW.value,
-                           deliveries.c.state == S.FAILED.value))
-                .order_by(deliveries.c.updated_at.desc()).limit(limit)
-            ).mappings().all()
-        return [delivery_from_row(r) for r in rows]
-
-
-def _with_url() -> Select[Any]:
-    """Deliveries joined with their story's URL."""
-    return select(deliveries, articles.c.url.label("article_url")).join(
-        articles, articles.c.id == deliveries.c.article_id
-    )
-
 
 def _new_delivery_row(article_id: int, d: NewDelivery, now: datetime) -> dict[str, object]:
     return {

@@ -58,6 +58,7 @@ def delivery_from_row(row: Mapping[str, Any]) -> Delivery:
         image_url=row["image_url"],
         parse_mode=row["parse_mode"],
         plan_reason=row["plan_reason"],
+        retry_at=row["retry_at"],
         article_url=row.get("article_url"),
     )
 

@@ -1,0 +1,224 @@
+"""The dispatcher's exactly-once path and failure handling, on SQLite with a scripted publisher."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.dispatch import Dispatcher, Lane
+from bot.domain.errors import (
+    AuthError,
+    DuplicateContentError,
+    EntityParseError,
+    PermanentError,
+    RateLimitedError,
+    TransientError,
+    UncertainError,
+)
+from bot.domain.models import ArticleDraft, DeliveryState, Platform, Post, PublishReceipt
+from bot.domain.ports import ManualClock
+from bot.domain.retry import RetryPolicy
+from bot.wiring import App, build_app
+from tests.conftest import make_settings
+from tests.core.fake_publisher import RecordingPublisher
+
+S = DeliveryState
+
+
+class Rig:
+    """An app on SQLite, a manual clock, one scripted publisher per target."""
+
+    def __init__(self, tmp_path: Path, **settings: object) -> None:
+        self.clock = ManualClock()
+        self.app: App = build_app(make_settings(tmp_path, **settings), clock=self.clock)
+        self.pubs = {"tg": RecordingPublisher(), "xa": RecordingPublisher(reconciles=True)}
+        lanes = {
+            "tg": Lane("tg", Platform.TELEGRAM, "@news", self.pubs["tg"]),
+            "xa": Lane("xa", Platform.X, "", self.pubs["xa"]),
+        }
+        self.dispatcher = Dispatcher(queue=self.app.queue, state=self.app.state, lanes=lanes,
+                                     policy=RetryPolicy(max_attempts=3, base=10, jitter=0),
+                                     clock=self.clock, rand=lambda: 0.5)
+
+    def add(self, n: int = 1, targets: tuple[str, ...] | None = None) -> int:
+        """Queue story ``n``."""
+        draft = ArticleDraft(url=f"https://a.example/{n}", title=f"Story {n}",
+                             text="First sentence here. Second one.", targets=targets)
+        return self.app.intake.add(draft).article_id
+
+    def run(self) -> int:
+        """Plan and dispatch once."""
+        self.app.planner.replan()
+        return asyncio.run(self.dispatcher.run_due())
+
+    def state(self, article_id: int, target: str) -> tuple[DeliveryState, str | None]:
+        """A delivery's state and last error."""
+        _, ds = self.app.queue.get_article(article_id)
+        d = next(d for d in ds if d.target == target)
+        return d.state, d.last_error
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    """A fresh rig."""
+    return Rig(tmp_path)
+
+
+def test_publishes_each_delivery_once(rig: Rig) -> None:
+    """Two stories on two targets go out once each; a second pass sends nothing."""
+    rig.add(1)
+    rig.add(2)
+    assert rig.run() == 4
+    assert rig.run() == 0
+    assert len(rig.pubs["tg"].sent) == 2 and len(rig.pubs["xa"].sent) == 2
+    assert rig.state(1, "tg")[0] is S.PUBLISHED
+
+
+def test_transient_errors_back_off_then_fail(rig: Rig) -> None:
+    """5xx retries after 10 s, 20 s; the third failure ends `failed` with the reason."""
+    rig.pubs["tg"].script.extend([TransientError("502 Bad Gateway")] * 3)
+    a = rig.add(1, ("tg",))
+    rig.run()
+    assert rig.state(a, "tg")[0] is S.PENDING
+    rig.clock.advance(9)
+    assert rig.run() == 0
+    rig.clock.advance(1)
+    assert rig.run() == 1
+    rig.clock.advance(20)
+    rig.run()
+    state, error = rig.state(a, "tg")
+    assert state is S.FAILED and "gave up after 3 attempts: 502 Bad Gateway" in (error or "")
+
+
+def test_rate_limit_blocks_only_that_target(rig: Rig) -> None:
+    """A 429 blocks its target until retry_after; the other target keeps flowing."""
+    rig.pubs["tg"].script.append(RateLimitedError("429", retry_after=30))
+    a = rig.add(1)
+    b = rig.add(2)
+    rig.run()
+    assert rig.state(a, "xa")[0] is S.PUBLISHED and rig.state(b, "xa")[0] is S.PUBLISHED
+    assert rig.state(a, "tg")[0] is S.PENDING
+    assert len(rig.pubs["tg"].sent) == 1, "nothing else sent to the limited chat"
+    rig.clock.advance(29)
+    assert rig.run() == 0
+    rig.clock.advance(1)
+    rig.run()
+    assert rig.state(a, "tg")[0] is S.PUBLISHED and rig.state(b, "tg")[0] is S.PUBLISHED
+
+
+def test_auth_error_pauses_target_and_others_continue(rig: Rig) -> None:
+    """401 pauses the target with the reason; its stories wait; the other target publishes."""
+    rig.pubs["tg"].script.append(AuthError("Unauthorized", platform_message="401 Unauthorized"))
+    a = rig.add(1)
+    rig.run()
+    assert rig.state(a, "tg")[0] is S.PENDING
+    assert rig.state(a, "xa")[0] is S.PUBLISHED
+    assert "401 Unauthorized" in (rig.app.state.targets()["tg"].paused_reason or "")
+    rig.clock.advance(3600)
+    assert rig.run() == 0
+    rig.app.state.resume("tg")
+    rig.run()
+    assert rig.state(a, "tg")[0] is S.PUBLISHED
+
+
+def test_permanent_error_fails_with_platform_message(rig: Rig) -> None:
+    """A bad request fails at once with the platform's own words, no retry."""
+    rig.pubs["tg"].script.append(PermanentError("x", platform_message="Bad Request: chat not found"))
+    a = rig.add(1, ("tg",))
+    rig.run()
+    assert rig.state(a, "tg") == (S.FAILED, "Bad Request: chat not found")
+    rig.clock.advance(3600)
+    assert rig.run() == 0
+
+
+def test_entity_error_retries_once_as_plain_text(rig: Rig) -> None:
+    """"can't parse entities" resends once without parse mode; a second one fails."""
+    rig.pubs["tg"].script.append(EntityParseError("can't parse entities"))
+    a = rig.add(1, ("tg",))
+    rig.run()
+    rig.run()
+    assert rig.state(a, "tg")[0] is S.PUBLISHED
+    assert [r.plain_text for r in rig.pubs["tg"].sent] == [False, True]
+
+
+def test_uncertain_telegram_send_needs_review_and_retry_resends(rig: Rig) -> None:
+    """A Telegram timeout is never resent blindly: needs_review, then queue retry resends."""
+    rig.pubs["tg"].script.append(UncertainError("timed out"))
+    a = rig.add(1, ("tg",))
+    rig.run()
+    assert rig.state(a, "tg")[0] is S.NEEDS_REVIEW
+    rig.clock.advance(3600)
+    assert rig.run() == 0
+    rig.app.intake.retry(a)
+    rig.run()
+    assert rig.state(a, "tg")[0] is S.PUBLISHED
+    assert len(rig.pubs["tg"].sent) == 2
+
+
+def test_uncertain_x_send_is_reconciled(rig: Rig) -> None:
+    """An X timeout after the post landed is found among recent posts: published, not resent."""
+    pub = rig.pubs["xa"]
+    pub.deliver_on_error = True
+    pub.script.append(UncertainError("read timeout"))
+    a = rig.add(1, ("xa",))
+    rig.run()
+    assert rig.state(a, "xa")[0] is S.PUBLISHED
+    assert len(pub.sent) == 1
+
+
+def test_uncertain_x_send_not_found_is_sent_again(rig: Rig) -> None:
+    """An X timeout whose post is not on the account goes back to pending and is sent."""
+    rig.pubs["xa"].script.append(UncertainError("read timeout"))
+    a = rig.add(1, ("xa",))
+    rig.run()
+    assert rig.state(a, "xa")[0] is S.PENDING
+    rig.clock.advance(2)
+    rig.run()
+    assert rig.state(a, "xa")[0] is S.PUBLISHED
+
+
+def test_duplicate_content_is_never_retried(rig: Rig) -> None:
+    """X's duplicate-content 403 is not resent; without a matching post it ends failed."""
+    rig.pubs["xa"].script.append(DuplicateContentError("dup", platform_message="duplicate content"))
+    a = rig.add(1, ("xa",))
+    rig.run()
+    rig.clock.advance(3600)
+    rig.run()
+    state, error = rig.state(a, "xa")
+    assert state is S.FAILED and "duplicate content" in (error or "")
+    assert len(rig.pubs["xa"].sent) == 1
+
+
+def test_recover_after_a_crash_mid_send(rig: Rig) -> None:
+    """Rows left `sending` by a dead process: Telegram → needs_review, X → reconciled."""
+    a = rig.add(1)
+    rig.app.planner.replan()
+    for d in rig.app.queue.due(rig.clock.now()):
+        rig.app.queue.claim(d.id, f"dead-{d.id}", rig.clock.now())
+    _, ds = rig.app.queue.get_article(a)
+    x_id = next(d.id for d in ds if d.target == "xa")
+    rig.pubs["xa"].delivered[x_id] = PublishReceipt(("555",))
+    assert asyncio.run(rig.dispatcher.recover()) == 2
+    assert rig.state(a, "tg")[0] is S.NEEDS_REVIEW
+    assert rig.state(a, "xa")[0] is S.PUBLISHED
+    assert rig.pubs["tg"].sent == [] and rig.pubs["xa"].sent == []
+
+
+def test_thread_resumes_after_parts_already_sent(rig: Rig) -> None:
+    """A thread cut after part 1 resumes at part 2 and keeps part 1's id."""
+    pub = rig.pubs["xa"]
+    a = rig.add(1, ("xa",))
+    rig.app.planner.replan()
+    (d,) = rig.app.queue.due(rig.clock.now())
+    rig.app.queue.rerender(d.id, Post(Platform.X, ("1/2 first", "2/2 second")), rig.clock.now())
+    pub.script.append(TransientError("503"))
+    rig.run()
+    assert rig.state(a, "xa")[0] is S.PENDING
+    rig.clock.advance(timedelta(seconds=10).total_seconds())
+    rig.run()
+    got = rig.app.queue.get_delivery(d.id)
+    assert got.state is S.PUBLISHED
+    assert [r.already_sent for r in pub.sent] == [(), ()]
