@@ -137,7 +137,7 @@ def plan_target(
     if rules.has_slots:
         start = floor - MISSED_SLOT_GRACE
         if posted and posted[-1] >= start:
-            start = min(posted[-1] + _MICRO, floor)
+            start = posted[-1] + _MICRO
     causes: tuple[str, ...] = blocked_cause
     place: Place | None = None
     next_waiting = 0

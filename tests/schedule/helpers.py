@@ -21,12 +21,12 @@ def rules(default_tz: str = "Europe/Kyiv", **keys: Any) -> ScheduleRules:
 
 def utc(*args: int) -> datetime:
     """A UTC datetime."""
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc, arg-type]
 
 
 def local(tz: ZoneInfo, *args: int, fold: int = 0) -> datetime:
     """An aware local datetime converted to UTC."""
-    return datetime(*args, tzinfo=tz, fold=fold).astimezone(UTC)  # type: ignore[misc]
+    return datetime(*args, tzinfo=tz, fold=fold).astimezone(UTC)  # type: ignore[misc, arg-type]
 
 
 def item(

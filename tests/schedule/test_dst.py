@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 from bot.domain.schedule import next_slots
 from bot.domain.schedule_clock import next_in_set, resolve_wall
@@ -100,7 +101,7 @@ def test_cron_every_half_hour_through_the_kyiv_changes() -> None:
     assert spring == [utc(2026, 3, 29, 0, 0), utc(2026, 3, 29, 0, 30), utc(2026, 3, 29, 1, 0),
                       utc(2026, 3, 29, 1, 30)]
     fall = next_slots(r, now=local(KYIV, 2026, 10, 25, 2, 30), count=6)
-    gaps = {b - a for a, b in zip(fall, fall[1:], strict=False)}
+    gaps = {b - a for a, b in pairwise(fall)}
     assert len(set(fall)) == 6 and min(gaps) >= timedelta(minutes=30)
 
 

@@ -35,7 +35,7 @@ def test_parse_duration_accepts_compact_forms(text: str, expected: timedelta) ->
 @pytest.mark.parametrize("text", ["", "10", "-5m", "5 minutes", "1h1h", "m", "1.5h"])
 def test_parse_duration_refuses_bad_text(text: str) -> None:
     """Unitless, negative, repeated or foreign text is refused, quoting the text."""
-    with pytest.raises(ValueError, match="duration|repeats"):
+    with pytest.raises(ValueError, match=r"duration|repeats"):
         parse_duration(text)
 
 
