@@ -1,0 +1,1 @@
+"""The HTTP API for the newsroom's CMS: queue stories, read them, health and metrics."""

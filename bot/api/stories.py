@@ -1,0 +1,51 @@
+"""Queue a story from a mapping or a bare URL (fetched and extracted): shared by API and chat."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from bot.domain.errors import InputError
+from bot.domain.models import Article, ArticleDraft
+from bot.domain.urls import canonical_url, check_url
+from bot.intake import Added, draft_from_mapping
+from bot.wiring import App
+
+
+def fetch(app: App, url: str) -> ArticleDraft:
+    """The story at ``url``, fetched and extracted (``FetchError`` in plain words if not)."""
+    try:
+        from bot.ingest.story import fetch_story
+    except ImportError:  # pragma: no cover - ingestion not installed
+        raise InputError("this installation cannot fetch pages: send the title and text "
+                         "with the URL") from None
+    draft: ArticleDraft = fetch_story(url, settings=app.settings.fetch)
+    return draft
+
+
+def queue_story(app: App, data: dict[str, Any], *, source: str) -> Added:
+    """Queue a story (blocking: database and network). Without a title the URL is fetched;
+    a URL already queued returns the existing story without fetching."""
+    if data.get("title"):
+        return app.intake.add(draft_from_mapping(data, source=source))
+    url = check_url(str(data.get("url") or ""))
+    existing = app.queue.find_by_canonical(canonical_url(url))
+    if existing is not None:
+        return Added(existing, False)
+    fetched = fetch(app, url)
+    merged: dict[str, Any] = {"url": url, "title": fetched.title, "text": fetched.text,
+                              "image_url": fetched.image_url, "language": fetched.language}
+    merged.update({k: v for k, v in data.items() if v not in (None, "")})
+    draft = draft_from_mapping({k: v for k, v in merged.items() if v is not None}, source=source)
+    draft = replace(draft, canonical_url=fetched.canonical_url,
+                    published_at=fetched.published_at)
+    return app.intake.add(draft)
+
+
+def draft_of(article: Article) -> ArticleDraft:
+    """A stored story as a draft again (for previews)."""
+    return ArticleDraft(
+        url=article.url, title=article.title, text=article.text, image_url=article.image_url,
+        language=article.language, priority=article.priority, tags=article.tags,
+        source=article.source,
+    )
