@@ -115,9 +115,7 @@ def lead(n: int) -> Callable[[dict[str, str]], str]:
 def sumy_method(kind: str, n: int) -> Callable[[dict[str, str]], str]:
     """sumy LexRank or TextRank picking ``n`` sentences, with our offline tokenizer."""
     tokenizer = SimpleTokenizer()
-    summarizer = (LexRankSummarizer if kind == "lexrank" else TextRankSummarizer)(
-        Stemmer("english")
-    )
+    summarizer = (LexRankSummarizer if kind == "lexrank" else TextRankSummarizer)(Stemmer("english"))
 
     def run(row: dict[str, str]) -> str:
         doc = PlaintextParser.from_string(row["text"], tokenizer).document
@@ -209,10 +207,7 @@ def main() -> None:
     print("| data | method | ROUGE-1 | ROUGE-2 | ROUGE-Lsum | articles/s | note |")
     print("|---|---|---:|---:|---:|---:|---|")
     for r in results:
-        print(
-            f"| {r.dataset} | {r.name} | {r.r1:.2f} | {r.r2:.2f} | {r.rl:.2f} | "
-            f"{r.rate:,.0f} | {r.note} |"
-        )
+        print(f"| {r.dataset} | {r.name} | {r.r1:.2f} | {r.r2:.2f} | {r.rl:.2f} | {r.rate:,.0f} | {r.note} |")
     lex = next(r for r in results if r.name.startswith("sumy LexRank"))
     print(
         f"\nComposing both posts (X + Telegram) on cnndm_dev: {both_rate:,.0f} articles/s, "

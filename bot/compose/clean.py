@@ -96,7 +96,7 @@ _INLINE_BOILERPLATE = [
         re.I,
     ),
     re.compile(
-        r"\bby\s+\.\s+(?:[A-Z][\w'’-]+\s+){1,3}\.\s+(?:(?:and\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2}\s+\.\s+)*"
+        r"\b[Bb]y\s+\.\s+(?:[A-Z][\w'’-]+\s+){1,3}\.\s+(?:(?:and\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2}\s+\.\s+)*"
     ),
     re.compile(r"\b(?:daily\s+mail|mailonline|associated\s+press)\s+reporter\s*\.?\s*", re.I),
     re.compile(r"\bclick\s+here\s+to\s+[^.!?]*[.!?]?\s*", re.I),
@@ -191,7 +191,7 @@ def clean_blocks(raw: str) -> list[Block]:
         line = line.removeprefix("## ").strip()
         for pattern in _INLINE_BOILERPLATE:
             line = pattern.sub("", line)
-        line = _DATELINE.sub("", line).strip()
+        line = _DATELINE.sub("", line).strip().lstrip(".|·•-–— ").strip()
         if not line or _LINE_BOILERPLATE.match(line) or _BYLINE.match(line):
             continue
         nxt = next((x for x in lines[i + 1 :] if x), None)

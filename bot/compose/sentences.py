@@ -34,7 +34,8 @@ _NEVER_END = words(
     blvd jan feb mar apr jun jul aug sep sept oct nov dec est dept univ assn bros corp inc ltd co
     вул ул просп пр пл пров бульв ім им проф акад ген д-р докт канд доц обл р-н смт м ст див
     напр т п пор гл рис табл англ укр рос рус нім лат пан пані тов г гг рр р тис тыс млн млрд
-    грн руб коп дол"""
+    грн руб коп дол січ лют бер квіт трав черв лип серп вер жовт лист груд янв фев апр
+    июн июл авг сен сент окт ноя дек"""
 )
 # Period-internal abbreviations (``U.S.``) end a sentence only before one of these words.
 _STARTERS = words(

@@ -58,9 +58,7 @@ LONG_PENALTY = 0.25
 
 
 def _stems(text: str) -> list[str]:
-    return [
-        w[:6] for w in (t.lower() for t in _WORD.findall(text)) if len(w) > 2 and w not in _STOP
-    ]
+    return [w[:6] for w in (t.lower() for t in _WORD.findall(text)) if len(w) > 2 and w not in _STOP]
 
 
 @dataclass(frozen=True)

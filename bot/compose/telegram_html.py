@@ -39,9 +39,7 @@ def utf16_len(text: str) -> int:
 
 def escape(text: str) -> str:
     """Escape ``&``, ``<``, ``>`` and ``"`` for Telegram HTML (text or attribute value)."""
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def _decode(entity: str) -> str:
@@ -84,9 +82,7 @@ def check_html(text: str) -> str:
                 if name == "span" and attrs.get("class") != "tg-spoiler":
                     raise ValueError('span needs class="tg-spoiler"')
                 for value in attrs.values():
-                    if "&" in value and not re.fullmatch(
-                        r"(?:[^&]|&(?:lt|gt|amp|quot|#\d+);)*", value
-                    ):
+                    if "&" in value and not re.fullmatch(r"(?:[^&]|&(?:lt|gt|amp|quot|#\d+);)*", value):
                         raise ValueError("unescaped & in an attribute")
                 stack.append(name)
     if stack:
@@ -105,11 +101,7 @@ def plain_text(html_text: str) -> str:
     """
     linked = re.sub(
         r"""<a\s+href\s*=\s*["']([^"']*)["']\s*>(.*?)</a\s*>""",
-        lambda m: (
-            m.group(2)
-            if m.group(1) in html.unescape(m.group(2))
-            else f"{m.group(2)} ({m.group(1)})"
-        ),
+        lambda m: m.group(2) if m.group(1) in html.unescape(m.group(2)) else f"{m.group(2)} ({m.group(1)})",
         html_text,
         flags=re.I | re.S,
     )

@@ -50,9 +50,7 @@ def _default_build(url: str, label: str) -> Build:
     return build
 
 
-def _template_build(
-    source: str, prepared: Prepared, url: str, image_url: str | None, label: str
-) -> Build:
+def _template_build(source: str, prepared: Prepared, url: str, image_url: str | None, label: str) -> Build:
     fallback = _default_build(url, label)
 
     def build(title: str, sentences: Sequence[str], tags: Sequence[str]) -> str:

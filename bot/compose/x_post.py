@@ -108,9 +108,7 @@ def _thread(sentences: list[str], url: str, limit: int, tags: Sequence[str]) -> 
             continue
         cap_new = limit - reserve - (url_cost if not chunks[0] else 0)
         piece = (
-            sentence
-            if weighted_length(sentence) <= cap_new
-            else truncate(sentence, cap_new, weighted_length)
+            sentence if weighted_length(sentence) <= cap_new else truncate(sentence, cap_new, weighted_length)
         )
         if not piece:
             continue

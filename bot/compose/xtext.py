@@ -65,8 +65,7 @@ _QUERY_END = r"[a-z0-9\-_&=#/]"
 _PRECEDING = f"(?:[^A-Za-z0-9@＠$#＃{_INVALID}]|[{_DIRECTIONAL}]|^)"
 
 _URL_RE = re.compile(
-    f"({_PRECEDING})"
-    f"((https?://)?({_DOMAIN})(?::[0-9]+)?(/{_PATH}*)?(\\?{_QUERY_CHARS}*{_QUERY_END})?)",
+    f"({_PRECEDING})((https?://)?({_DOMAIN})(?::[0-9]+)?(/{_PATH}*)?(\\?{_QUERY_CHARS}*{_QUERY_END})?)",
     re.IGNORECASE,
 )
 _ASCII_DOMAIN_RE = re.compile(
@@ -119,11 +118,7 @@ def link_spans(text: str) -> list[tuple[int, int]]:
             pos = a_start + len(am.group(0))
             last = (start + a_start, start + pos)
             ascii_domain = am.group(0)
-            if (
-                path
-                or _SPECIAL_SHORT_RE.match(ascii_domain)
-                or not _SHORT_DOMAIN_RE.match(ascii_domain)
-            ):
+            if path or _SPECIAL_SHORT_RE.match(ascii_domain) or not _SHORT_DOMAIN_RE.match(ascii_domain):
                 spans.append(last)
         if last is not None and path and spans and spans[-1] == last:
             spans[-1] = (last[0], end)

@@ -19,9 +19,7 @@ def test_plain_text_passes_through() -> None:
 
 def test_bold_link_and_entities_offsets_in_utf16() -> None:
     """Offsets and lengths count UTF-16 code units, so an emoji before a tag counts 2."""
-    text, ents = parse_telegram_html(
-        '😀 <b>A &amp; B</b> <a href="https://x.org/?a=1&amp;b=2">go</a>'
-    )
+    text, ents = parse_telegram_html('😀 <b>A &amp; B</b> <a href="https://x.org/?a=1&amp;b=2">go</a>')
     assert text == "😀 A & B go"
     assert ents == [
         Entity("bold", 3, 5),

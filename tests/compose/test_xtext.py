@@ -12,11 +12,7 @@ from bot.compose import weighted_length
 from bot.compose.xtext import link_spans
 
 CONFORMANCE = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "conformance"
-    / "twitter-text"
-    / "validate.yml"
+    Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "twitter-text" / "validate.yml"
 )
 
 
@@ -26,9 +22,7 @@ def _cases() -> list[Any]:
             pytest.param(
                 None,
                 None,
-                marks=pytest.mark.skip(
-                    reason=f"twitter-text conformance file absent: {CONFORMANCE}"
-                ),
+                marks=pytest.mark.skip(reason=f"twitter-text conformance file absent: {CONFORMANCE}"),
                 id="conformance-absent",
             )
         ]

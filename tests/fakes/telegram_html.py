@@ -99,9 +99,7 @@ class _Parser:
         dec, hexa, name = m.groups()
         if name is not None:
             if name not in _NAMED:
-                raise _fail(
-                    f'unsupported entity "&{name};" at byte offset {self.byte_offset(index)}'
-                )
+                raise _fail(f'unsupported entity "&{name};" at byte offset {self.byte_offset(index)}')
             return _NAMED[name], m.end()
         code = int(dec) if dec is not None else int(hexa, 16)
         if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
@@ -157,16 +155,14 @@ class _Parser:
                 break
             if text[j] == "/" and text.startswith("/>", j):
                 raise _fail(
-                    f'self-closing tag "{name}" is not supported at byte offset '
-                    f"{self.byte_offset(begin)}"
+                    f'self-closing tag "{name}" is not supported at byte offset {self.byte_offset(begin)}'
                 )
             am = _ATTR_NAME_RE.match(text, j)
             assert am is not None
             attr = am.group(0).lower()
             if not attr:
                 raise _fail(
-                    f'empty attribute name in the tag "{name}" at byte offset '
-                    f"{self.byte_offset(begin)}"
+                    f'empty attribute name in the tag "{name}" at byte offset {self.byte_offset(begin)}'
                 )
             j = am.end()
             while j < len(text) and text[j].isspace():
