@@ -53,7 +53,8 @@ _MD_QUOTE = re.compile(r"^\s{0,3}>\s?")
 _MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
 _MD_FENCE = re.compile(r"^\s*(```|~~~)")
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad\u180e\u200e\u200f"), None)
+_MD_HINT = re.compile(r"^\s{0,3}(?:#|>|```|~~~|[-*_]{3})|\*|__|~~|\]\(|`", re.M)
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad\u180e\u200e\u200f]")
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -88,7 +89,7 @@ _LINE_BOILERPLATE = re.compile(
 )
 
 # Fragments inside running text (flattened articles keep boilerplate mid-line).
-_INLINE_BOILERPLATE = [
+_INLINE_BOILERPLATE_PATTERNS = [
     re.compile(r"\bscroll\s+down\s+for\s+(?:video|more)\b[.:]?\s*", re.I),
     re.compile(
         r"\b(?:published|updated)\s*:\s*\d{1,2}:\d{2}\s*(?:[ap]m|GMT|BST|EST|EDT|UTC)?,?"
@@ -107,6 +108,17 @@ _INLINE_BOILERPLATE = [
     ),
     re.compile(r"\bsign\s+up\s+for\s+(?:our|the)\s+[^.]*newsletter[^.]*\.?\s*", re.I),
 ]
+_INLINE_KEYS = (
+    ("scroll",),
+    ("published", "updated"),
+    ("by .",),
+    ("reporter",),
+    ("click here",),
+    ("advertisement",),
+    ("follow", "like us"),
+    ("newsletter",),
+)
+_INLINE_BOILERPLATE = list(zip(_INLINE_KEYS, _INLINE_BOILERPLATE_PATTERNS, strict=True))
 # "LONDON (Reuters) -", "KYIV, March 3 (AP) —", "WASHINGTON —": datelines at a paragraph start.
 _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z .'-]{1,40}|[А-ЯІЇЄҐ][А-ЯІЇЄҐ .'-]{1,40})"
@@ -124,7 +136,7 @@ _FINAL_PUNCT = ".!?…:;\"'”’»)]"
 def normalize(text: str) -> str:
     """NFC, no control or invisible characters (joiners kept), single spaces, trimmed lines."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = text.translate(_INVISIBLE)
+    text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return "\n".join(lines)
@@ -181,7 +193,9 @@ def clean_blocks(raw: str) -> list[Block]:
     if not raw or not raw.strip():
         return []
     text = _from_html(raw) if _HTML_HINT.search(raw) else html.unescape(raw)
-    text = normalize(_from_markdown(normalize(text)))
+    text = normalize(text)
+    if _MD_HINT.search(text):
+        text = normalize(_from_markdown(text))
     lines = text.split("\n")
     blocks: list[Block] = []
     for i, line in enumerate(lines):
@@ -189,8 +203,10 @@ def clean_blocks(raw: str) -> list[Block]:
             continue
         explicit_heading = line.startswith("## ")
         line = line.removeprefix("## ").strip()
-        for pattern in _INLINE_BOILERPLATE:
-            line = pattern.sub("", line)
+        lower = line.lower()
+        for keys, pattern in _INLINE_BOILERPLATE:
+            if any(k in lower for k in keys):
+                line = pattern.sub("", line)
         line = _DATELINE.sub("", line).strip().lstrip(".|·•-–— ").strip()
         if not line or _LINE_BOILERPLATE.match(line) or _BYLINE.match(line):
             continue

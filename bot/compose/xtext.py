@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 
 from bot.compose.tlds import COUNTRY_TLDS, GENERIC_TLDS
 
@@ -75,6 +76,7 @@ _SHORT_DOMAIN_RE = re.compile(f"^{_DOMAIN_NAME}{_CCTLD}$", re.IGNORECASE)
 _SPECIAL_SHORT_RE = re.compile(f"^{_DOMAIN_NAME}(?:(?:co|tv)(?=[^0-9a-zA-Z@+-]|$))$", re.IGNORECASE)
 _NO_PROTOCOL_BAD_BEFORE = re.compile(r"[-_./]$")
 _MAX_URL_LENGTH = 4096
+_DOT_LETTER = re.compile(r"\.[^\W\d_]|\.xn--", re.IGNORECASE)
 
 
 def _valid_host(domain: str) -> bool:
@@ -98,7 +100,7 @@ def _valid_host(domain: str) -> bool:
 
 def link_spans(text: str) -> list[tuple[int, int]]:
     """Start and end (code point indices) of every link twitter-text finds in ``text``."""
-    if "." not in text:
+    if _DOT_LETTER.search(text) is None:
         return []
     spans: list[tuple[int, int]] = []
     for m in _URL_RE.finditer(text):
@@ -157,6 +159,7 @@ def _plain_weight(text: str) -> int:
     return len(text) + len(_HEAVY.findall(text))
 
 
+@lru_cache(maxsize=8192)
 def weighted_length(text: str, *, emoji_parsing: bool = True) -> int:
     """X's weighted length of ``text`` (twitter-text v3; ``emoji_parsing=False`` gives v2)."""
     text = unicodedata.normalize("NFC", text)

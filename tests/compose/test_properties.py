@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -117,16 +119,23 @@ def test_every_telegram_post_parses_strictly_and_fits(
 
 def _decomposes(block: str, sentences: list[str]) -> bool:
     """``block`` is article sentences, in order, joined by spaces; the last may be cut with …."""
-    rest = block
-    for sentence in sentences:
-        if rest.startswith(sentence):
-            rest = rest[len(sentence) :].lstrip(" ")
-            if not rest:
-                return True
-    if rest.endswith("…"):
-        head = rest[:-1].rstrip()
-        return any(s.startswith(head) for s in sentences) and bool(head)
-    return not rest
+
+    @functools.cache
+    def from_here(pos: int, first: int) -> bool:
+        rest = block[pos:]
+        if not rest:
+            return True
+        if rest.endswith("…") and any(s.startswith(rest[:-1].rstrip()) for s in sentences[first:]):
+            return True
+        for j in range(first, len(sentences)):
+            s = sentences[j]
+            if block.startswith(s, pos):
+                nxt = pos + len(s)
+                if nxt == len(block) or (block[nxt] == " " and from_here(nxt + 1, j + 1)):
+                    return True
+        return False
+
+    return from_here(0, 0)
 
 
 @SETTINGS
