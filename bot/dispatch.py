@@ -175,7 +175,7 @@ class Dispatcher:
     async def _failed(self, lane: Lane, d: Delivery, attempt_id: str, request: PublishRequest,
                       error: PublishError) -> None:
         now = self.clock.now()
-        reconciles = bool(getattr(lane.publisher, "reconciles", False))
+        reconciles = bool(getattr(lane.publisher, "reconciles", lane.platform is Platform.X))
         if isinstance(error, DuplicateContentError) and reconciles:
             # the platform has identical text: ours from an unknown-outcome attempt, or not
             await self._reconcile(lane, d, attempt_id, request, fallback=S.FAILED,

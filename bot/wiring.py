@@ -146,7 +146,8 @@ def _real_publisher(settings: Settings, platform: Platform, shared: dict[str, An
         publisher = TelegramPublisher(
             token=settings.telegram.bot_token.get_secret_value(),
             api_base_url=settings.telegram.api_base_url,
-            timeout=settings.telegram.timeout,
+            read_timeout=settings.telegram.timeout,
+            write_timeout=settings.telegram.timeout,
         )
     else:
         from bot.publish.x import XPublisher
@@ -154,12 +155,12 @@ def _real_publisher(settings: Settings, platform: Platform, shared: dict[str, An
         x = settings.x
         assert x.api_key and x.api_secret and x.access_token and x.access_token_secret
         publisher = XPublisher(
-            api_key=x.api_key.get_secret_value(),
-            api_secret=x.api_secret.get_secret_value(),
+            consumer_key=x.api_key.get_secret_value(),
+            consumer_secret=x.api_secret.get_secret_value(),
             access_token=x.access_token.get_secret_value(),
             access_token_secret=x.access_token_secret.get_secret_value(),
             api_base_url=x.api_base_url,
-            timeout=x.timeout,
+            read_timeout=x.timeout,
         )
     shared[platform.value] = publisher
     app.publishers.append(publisher)
