@@ -17,6 +17,15 @@ from bot.domain.errors import FetchError
 MIN_TEXT_CHARS = 150
 _DATE_META = ("article:published_time", "og:published_time", "datePublished", "date", "dc.date",
               "dcterms.created", "pubdate", "publishdate", "sailthru.date")
+_BOILERPLATE = ("cookie", "consent", "gdpr", "newsletter", "subscribe", "related", "share", "social",
+                "comment", "most-read", "popular", "breadcrumb", "advert", "promo", "paywall")
+PRUNE_XPATH = ["//nav", "//footer", "//aside", "//form", "//header[not(ancestor::article)]",
+               *(f"//*[contains(translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
+                 f"'abcdefghijklmnopqrstuvwxyz'), '{w}') or contains(translate(@id, "
+                 f"'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '{w}')]"
+                 "[not(.//h1) and not(.//article) and not(self::article or self::body or self::html)]"
+                 for w in _BOILERPLATE)]
+"""Page parts dropped before extraction: navigation, footers, banners, related links, comments."""
 _TITLE_SUFFIX = re.compile(r"\s+[|\-–—:·•]\s+[^|\-–—:·•]{1,60}$")
 
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -44,7 +53,7 @@ def extract_story(html: str, *, url: str) -> Extracted:
     meta = _meta(tree)
     doc = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, favor_precision=True, include_comments=False,
-        include_tables=False, include_images=False, include_links=False, deduplicate=False,
+        include_tables=False, include_images=False, include_links=False, deduplicate=False, prune_xpath=PRUNE_XPATH,
     )
     text = ""
     title = ""

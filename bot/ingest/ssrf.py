@@ -52,8 +52,9 @@ def blocked_reason(ip: IPAddress) -> str | None:
         (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT, "a carrier-grade NAT address"),
         (isinstance(ip, ipaddress.IPv6Address) and ip in _UNIQUE_LOCAL, "a unique-local address"),
         (ip.is_multicast, "a multicast address"),
+        (ip.is_reserved, "a reserved address"),
         (ip.is_private, "a private address"),
-        (ip.is_reserved or not ip.is_global, "a reserved address"),
+        (not ip.is_global, "a reserved address"),
     ]
     for hit, reason in checks:
         if hit:

@@ -1,0 +1,1 @@
+"""Tests of ingestion: guarded fetching, extraction, feeds and polling."""
