@@ -53,10 +53,15 @@ _MD_QUOTE = re.compile(r"^\s{0,3}>\s?")
 _MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
 _MD_FENCE = re.compile(r"^\s*(```|~~~)")
 
-_MD_HINT = re.compile(r"^\s{0,3}(?:#|>|```|~~~|[-*_]{3})|\*|__|~~|\]\(|`", re.M)
+_MD_LINE_HINT = re.compile(r"^\s{0,3}(?:#|>|```|~~~|[-*_]{3})", re.M)
+_MD_MARKS = ("*", "__", "~~", "](", "`")
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad\u180e\u200e\u200f]")
-_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_SPACE_CLASS = r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+# Only runs that need changing: two or more spaces, or any other space character.
+_SPACES = re.compile(f" {_SPACE_CLASS}+|[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]{_SPACE_CLASS}*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control and invisible characters and ``\r`` (one scan decides whether to remove any).
+_ODD = re.compile("[\x00-\x08\x0b-\x1f\x7f\u00ad\u180e\u200b\u200e\u200f\u2060\ufeff]")
 
 # Whole lines that are boilerplate.
 _LINE_BOILERPLATE = re.compile(
@@ -70,11 +75,8 @@ _LINE_BOILERPLATE = re.compile(
     | (?:share|tweet|email)\s+(?:this|on)\b.*
     | share(?:\s+this)?(?:\s+(?:article|story|page))?
     | (?:sign\s+up|subscribe|register)\b.*(?:newsletter|email|updates|inbox|subscri).*
-    | .*\bnewsletter\b.*(?:sign|subscri|inbox|deliver).*
     | (?:photo|photos|photograph|image|picture|video|credit|source|illustration|getty|pa|ap)
       (?:\s+(?:credit|by))?\s*[:©].{0,120}
-    | .{0,80}\b(?:getty\s+images|shutterstock|reuters/|afp\s+via|/\s*afp|ap\s+photo
-        |pa\s+wire)\b.{0,60}
     | ©.*
     | scroll\s+down\s+for\s+(?:video|more).*
     | (?:published|updated|last\s+updated|posted)\s*:.*
@@ -88,7 +90,17 @@ _LINE_BOILERPLATE = re.compile(
     re.I | re.X,
 )
 
-# Fragments inside running text (flattened articles keep boilerplate mid-line).
+# Boilerplate lines found by a word anywhere in them (checked only when the word is there).
+_NEWSLETTER_LINE = re.compile(r".*\bnewsletter\b.*(?:sign|subscri|inbox|deliver).*$", re.I)
+_CREDIT_LINE = re.compile(
+    r".{0,80}\b(?:getty\s+images|shutterstock|reuters/|afp\s+via|/\s*afp|ap\s+photo|pa\s+wire)\b"
+    r".{0,60}$",
+    re.I,
+)
+_CREDIT_MAX = 80 + len("getty images") + 60 + 8
+
+# Fragments inside running text; each pattern starts with one of its keys (lowercased), so it
+# is searched only from the first place a key occurs. (flattened articles keep boilerplate mid-line).
 _INLINE_BOILERPLATE_PATTERNS = [
     re.compile(r"\bscroll\s+down\s+for\s+(?:video|more)\b[.:]?\s*", re.I),
     re.compile(
@@ -112,11 +124,11 @@ _INLINE_KEYS = (
     ("scroll",),
     ("published", "updated"),
     ("by .",),
-    ("reporter",),
+    ("daily mail", "mailonline", "associated press"),
     ("click here",),
     ("advertisement",),
-    ("follow", "like us"),
-    ("newsletter",),
+    ("follow us", "like us"),
+    ("sign up",),
 )
 _INLINE_BOILERPLATE = list(zip(_INLINE_KEYS, _INLINE_BOILERPLATE_PATTERNS, strict=True))
 # "LONDON (Reuters) -", "KYIV, March 3 (AP) —", "WASHINGTON —": datelines at a paragraph start.
@@ -135,10 +147,18 @@ _FINAL_PUNCT = ".!?…:;\"'”’»)]"
 
 def normalize(text: str) -> str:
     """NFC, no control or invisible characters (joiners kept), single spaces, trimmed lines."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    text = unicodedata.normalize("NFC", text)
+    if _ODD.search(text) is not None:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = _INVISIBLE.sub("", text)
+        text = _CONTROL.sub("", text)
+    lines = []
+    for line in text.split("\n"):
+        if "\x85" in line or "\u2028" in line or "\u2029" in line:
+            # str.split would break at these too; keep them, collapse only our spaces.
+            lines.append(_SPACES.sub(" ", line).strip())
+        else:
+            lines.append(" ".join(line.split()))
     return "\n".join(lines)
 
 
@@ -188,13 +208,55 @@ def _is_heading(line: str, next_line: str | None) -> bool:
     )
 
 
+def _key_starts(lower: str, keys: tuple[str, ...]) -> list[int]:
+    starts: list[int] = []
+    for key in keys:
+        i = lower.find(key)
+        while i >= 0:
+            starts.append(i)
+            i = lower.find(key, i + 1)
+    return sorted(starts)
+
+
+def _strip_inline(line: str) -> str:
+    """Remove inline boilerplate, trying each pattern only where one of its keys occurs."""
+    lower = line.lower()
+    for keys, pattern in _INLINE_BOILERPLATE:
+        starts = _key_starts(lower, keys)
+        if not starts:
+            continue
+        if len(lower) != len(line):
+            line = pattern.sub("", line)
+            lower = line.lower()
+            continue
+        pieces: list[str] = []
+        last = 0
+        for i in starts:
+            m = pattern.match(line, i) if i >= last else None
+            if m is not None:
+                pieces.append(line[last:i])
+                last = m.end()
+        if pieces:
+            line = "".join(pieces) + line[last:]
+            lower = line.lower()
+    return line
+
+
+def _boilerplate_line(line: str) -> bool:
+    if _LINE_BOILERPLATE.match(line) or _BYLINE.match(line):
+        return True
+    if len(line) <= _CREDIT_MAX and _CREDIT_LINE.match(line):
+        return True
+    return "newsletter" in line.lower() and _NEWSLETTER_LINE.match(line) is not None
+
+
 def clean_blocks(raw: str) -> list[Block]:
     """Clean a body (HTML, Markdown or plain text) into paragraphs with subheadings marked."""
     if not raw or not raw.strip():
         return []
     text = _from_html(raw) if _HTML_HINT.search(raw) else html.unescape(raw)
     text = normalize(text)
-    if _MD_HINT.search(text):
+    if any(mark in text for mark in _MD_MARKS) or _MD_LINE_HINT.search(text):
         text = normalize(_from_markdown(text))
     lines = text.split("\n")
     blocks: list[Block] = []
@@ -203,12 +265,9 @@ def clean_blocks(raw: str) -> list[Block]:
             continue
         explicit_heading = line.startswith("## ")
         line = line.removeprefix("## ").strip()
-        lower = line.lower()
-        for keys, pattern in _INLINE_BOILERPLATE:
-            if any(k in lower for k in keys):
-                line = pattern.sub("", line)
+        line = _strip_inline(line)
         line = _DATELINE.sub("", line).strip().lstrip(".|·•-–— ").strip()
-        if not line or _LINE_BOILERPLATE.match(line) or _BYLINE.match(line):
+        if not line or _boilerplate_line(line):
             continue
         nxt = next((x for x in lines[i + 1 :] if x), None)
         heading = explicit_heading or _is_heading(line, nxt)

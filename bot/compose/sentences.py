@@ -10,6 +10,7 @@ stops. Every sentence it returns is a verbatim slice of its paragraph.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bot.compose.clean import Block
@@ -44,9 +45,27 @@ _STARTERS = words(
     president its mr mrs ms dr"""
 )
 _BOUNDARY = re.compile(r"(\.{2,}|…|[.!?]+[!?.]*)([\"'”’»)\]]*)(\s+)(?=\S)|([。！？]+[」』”’)）]*)")
-_PREV_WORD = re.compile(r"([\w.'’-]*)$")
+# Every boundary starts with one of these; finding them first is much faster than a full scan.
+_BOUNDARY_START = re.compile(r"[.!?…。！？]")
+_WORD_CHARS = re.compile(r"[\w.'’-]*")
+_FOLLOWING = re.compile(r"[\w']+")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪–]|\d{1,3}[.)])\s+")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪]|\d{1,3}[.)])\s+")
+
+
+def _boundaries(text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``_BOUNDARY.finditer(text)``, tried only where a boundary can start."""
+    pos = 0
+    while True:
+        found = _BOUNDARY_START.search(text, pos)
+        if found is None:
+            return
+        m = _BOUNDARY.match(text, found.start())
+        if m is None:
+            pos = found.start() + 1
+            continue
+        yield m
+        pos = m.end()
 
 
 def _ends_here(text: str, m: re.Match[str]) -> bool:
@@ -65,8 +84,10 @@ def _ends_here(text: str, m: re.Match[str]) -> bool:
     if m.group(2):
         return True
     cut = m.start(1)
-    word = _PREV_WORD.search(text[max(0, cut - 40) : cut])
-    prev = word.group(1) if word else ""
+    # The word before the period: the run of word characters ending at ``cut`` (read backwards).
+    back = text[max(0, cut - 40) : cut][::-1]
+    run = _WORD_CHARS.match(back)
+    prev = run.group(0)[::-1] if run else ""
     bare = prev.strip("'’-").lower()
     if not bare:
         return True
@@ -75,13 +96,16 @@ def _ends_here(text: str, m: re.Match[str]) -> bool:
     if len(bare) == 1 and prev[-1:].isalpha() and prev[-1:].isupper():
         return False  # an initial
     if "." in bare:
-        following = re.match(r"[\w']+", text[nxt_i:])
+        following = _FOLLOWING.match(text, nxt_i)
         return bool(following) and following.group(0).lower() in _STARTERS  # type: ignore[union-attr]
     return True
 
 
-def split_sentences(paragraph: str) -> list[str]:
-    """Split one paragraph into sentences; each is a verbatim, stripped slice of it."""
+def split_sentences(paragraph: str, limit: int | None = None) -> list[str]:
+    """Split one paragraph into sentences; each is a verbatim, stripped slice of it.
+
+    With ``limit``, stop after that many sentences (the rest of the paragraph is not read).
+    """
     text = paragraph.strip()
     if not text:
         return []
@@ -89,7 +113,7 @@ def split_sentences(paragraph: str) -> list[str]:
         text = _BULLET.sub("", text, count=1)
     out: list[str] = []
     start = 0
-    for m in _BOUNDARY.finditer(text):
+    for m in _boundaries(text):
         if m.end() >= len(text):
             break
         if _ends_here(text, m):
@@ -97,19 +121,23 @@ def split_sentences(paragraph: str) -> list[str]:
             piece = text[start:end].strip()
             if piece:
                 out.append(piece)
+                if limit is not None and len(out) >= limit:
+                    return out
             start = m.end()
     tail = text[start:].strip()
-    if tail:
+    if tail and (limit is None or len(out) < limit):
         out.append(tail)
     return out
 
 
-def split_blocks(blocks: list[Block]) -> list[Sentence]:
-    """Sentences of every non-heading paragraph, numbered in article order."""
+def split_blocks(blocks: list[Block], limit: int | None = None) -> list[Sentence]:
+    """Sentences of every non-heading paragraph, numbered in article order (the first ``limit``)."""
     result: list[Sentence] = []
     for p, block in enumerate(blocks):
         if block.heading:
             continue
-        for s in split_sentences(block.text):
+        for s in split_sentences(block.text, limit=None if limit is None else limit - len(result)):
             result.append(Sentence(s, p, len(result)))
+        if limit is not None and len(result) >= limit:
+            return result[:limit]
     return result
