@@ -47,7 +47,7 @@ class PageServer:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with outer.lock:
                     outer.requests.append(Seen(self.path, headers))
-                    route = outer.routes.get(self.path)
+                    route = outer.routes.get(self.path.split("?", 1)[0])
                 if route is None:
                     route = Route(404, b"not here", {"Content-Type": "text/plain"})
                 elif not isinstance(route, Route):
