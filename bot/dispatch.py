@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.domain.errors import DuplicateContentError, PublishError, UncertainError
 from bot.domain.models import Delivery, DeliveryState, Platform, PublishReceipt
@@ -76,6 +77,8 @@ class Dispatcher:
         self.pacers = pacers or Pacers()
         self.on_published = on_published
         self._active: set[int] = set()
+        self._claimed: dict[int, datetime] = {}
+        self._halted: set[str] = set()
 
     def blocked_targets(self, now: datetime) -> dict[str, str]:
         """Targets that may not send now, with the reason (paused, rate limited, unknown)."""
@@ -104,8 +107,9 @@ class Dispatcher:
 
     async def _run_lane(self, lane: Lane, items: list[Delivery]) -> int:
         sent = 0
+        self._halted.discard(lane.target)
         for d in items:
-            if sent and lane.target in self.blocked_targets(self.clock.now()):
+            if lane.target in self._halted:
                 break  # rate limited or paused mid-lane: the rest waits
             await self._pace(lane)
             await self.send(lane, d)
@@ -130,9 +134,12 @@ class Dispatcher:
     def _request(self, lane: Lane, d: Delivery, attempt_id: str) -> PublishRequest:
         sent: list[str] = list(d.sent_ids)
 
-        async def part_sent(_index: int, post_id: str) -> None:
+        last = len(d.parts) - 1
+
+        async def part_sent(index: int, post_id: str) -> None:
             sent.append(post_id)
-            self.queue.record_part(d.id, attempt_id, sent, self.clock.now())
+            if index < last:  # the last part's id is recorded with ``published``
+                self.queue.record_part(d.id, attempt_id, sent, self.clock.now())
 
         return PublishRequest(
             delivery_id=d.id, article_id=d.article_id, target=d.target, platform=d.platform,
@@ -144,9 +151,11 @@ class Dispatcher:
         """One attempt: commit ``sending`` first, then call the platform, then record."""
         attempt_id = uuid.uuid4().hex
         started = time.perf_counter()
-        if not self.queue.claim(d.id, attempt_id, self.clock.now()):
+        claimed_at = self.clock.now()
+        if not self.queue.claim(d.id, attempt_id, claimed_at):
             return
         self._active.add(d.id)
+        self._claimed[d.id] = claimed_at
         try:
             _log(d, "sending", attempt=attempt_id[:8])
             request = self._request(lane, d, attempt_id)
@@ -162,10 +171,16 @@ class Dispatcher:
                 self._published(d, attempt_id, receipt, "published", started)
         finally:
             self._active.discard(d.id)
+            self._claimed.pop(d.id, None)
+
+    def _finish(self, d: Delivery, attempt_id: str, **kwargs: Any) -> bool:
+        """Record the end of an attempt (its start time comes from the claim)."""
+        started = self._claimed.get(d.id, d.updated_at)
+        return self.queue.finish(d.id, attempt_id, started_at=started, **kwargs)
 
     def _published(self, d: Delivery, attempt_id: str, receipt: PublishReceipt, outcome: str,
                    started: float | None = None) -> None:
-        self.queue.finish(d.id, attempt_id, state=S.PUBLISHED, now=self.clock.now(),
+        self._finish(d, attempt_id, state=S.PUBLISHED, now=self.clock.now(),
                           outcome=outcome, receipt=receipt)
         _log(d, "published", post_id=receipt.post_ids[0] if receipt.post_ids else None,
              permalink=receipt.permalink)
@@ -186,29 +201,31 @@ class Dispatcher:
                           rand=self.rand(), can_reconcile=reconciles,
                           on_uncertain=lane.on_uncertain, plain_tried=d.plain_text)
         kind = error.kind
-        fin = self.queue.finish
+        fin = self._finish
         match decision.action:
             case Action.RETRY | Action.REPOST:
-                fin(d.id, attempt_id, state=S.PENDING, now=now, outcome=kind,
+                fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
                     error=decision.reason, error_kind=kind, planned_at=decision.at)
             case Action.RETRY_PLAIN:
-                fin(d.id, attempt_id, state=S.PENDING, now=now, outcome=kind,
+                fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
                     error=decision.reason, error_kind=kind, planned_at=now, plain_text=True)
             case Action.BLOCK_TARGET:
                 assert decision.at is not None
                 self.state.block(d.target, decision.at, decision.reason)
-                fin(d.id, attempt_id, state=S.PENDING, now=now, outcome=kind,
+                self._halted.add(d.target)
+                fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
                     error=decision.reason, error_kind=kind, planned_at=decision.at)
             case Action.PAUSE_TARGET:
                 self.state.pause(d.target, decision.reason, now)
-                fin(d.id, attempt_id, state=S.PENDING, now=now, outcome=kind,
+                self._halted.add(d.target)
+                fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
                     error=decision.reason, error_kind=kind, planned_at=d.planned_at)
                 log.error("target paused", extra={"target": d.target, "reason": decision.reason})
             case Action.FAIL:
-                fin(d.id, attempt_id, state=S.FAILED, now=now, outcome=kind,
+                fin(d, attempt_id, state=S.FAILED, now=now, outcome=kind,
                     error=decision.reason, error_kind=kind)
             case Action.REVIEW:
-                fin(d.id, attempt_id, state=S.NEEDS_REVIEW, now=now, outcome=kind,
+                fin(d, attempt_id, state=S.NEEDS_REVIEW, now=now, outcome=kind,
                     error=decision.reason, error_kind=kind)
             case Action.RECONCILE:
                 await self._reconcile(lane, d, attempt_id, request, fallback=S.PENDING,
@@ -230,7 +247,7 @@ class Dispatcher:
             self._published(d, attempt_id, found, "reconciled")
             return True
         planned = now + timedelta(seconds=1) if fallback is S.PENDING else None
-        self.queue.finish(d.id, attempt_id, state=fallback, now=now, outcome="not_found",
+        self._finish(d, attempt_id, state=fallback, now=now, outcome="not_found",
                           error=f"{reason}; the platform does not have it",
                           error_kind="uncertain", planned_at=planned)
         _log(d, fallback.value, reason="not found on the platform after an unknown outcome")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 
 from bot.domain.errors import NotFoundError
@@ -24,6 +24,33 @@ def with_url() -> Select[Any]:
     )
 
 
+_MINE = (
+    deliveries.c.id == bindparam("did"),
+    deliveries.c.attempt_id == bindparam("aid"),
+    deliveries.c.state == S.SENDING.value,
+)
+_CLAIM = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("did"), deliveries.c.state == S.PENDING.value)
+    .values(state=S.SENDING.value, attempt_id=bindparam("aid"),
+            attempts=deliveries.c.attempts + 1, updated_at=bindparam("now"))
+)
+_PART = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("did"), deliveries.c.attempt_id == bindparam("aid"))
+    .values(sent_ids=bindparam("ids", type_=deliveries.c.sent_ids.type),
+            updated_at=bindparam("now"))
+)
+_PUBLISHED = (
+    update(deliveries)
+    .where(*_MINE)
+    .values(state=S.PUBLISHED.value, updated_at=bindparam("now"), published_at=bindparam("now"),
+            platform_post_id=bindparam("pid"),
+            sent_ids=bindparam("ids", type_=deliveries.c.sent_ids.type),
+            permalink=bindparam("link"), last_error=None, error_kind=None)
+)
+
+
 class SendLog:
     """Delivery state changes around each publish attempt."""
 
@@ -33,28 +60,15 @@ class SendLog:
     def claim(self, delivery_id: int, attempt_id: str, now: datetime) -> bool:
         """``pending`` → ``sending`` with a fresh attempt id, committed before any API call."""
         with self.engine.begin() as conn:
-            n = conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.state == S.PENDING.value)
-                .values(state=S.SENDING.value, attempt_id=attempt_id,
-                        attempts=deliveries.c.attempts + 1, updated_at=now)
-            ).rowcount
-            if n:
-                conn.execute(insert(attempts).values(
-                    delivery_id=delivery_id, attempt_id=attempt_id, started_at=now,
-                    outcome="sending",
-                ))
+            n = conn.execute(_CLAIM, {"did": delivery_id, "aid": attempt_id, "now": now}).rowcount
         return bool(n)
 
     def record_part(self, delivery_id: int, attempt_id: str, sent_ids: Sequence[str],
                     now: datetime) -> None:
         """Remember the ids of the parts sent so far (a thread resumes after them)."""
         with self.engine.begin() as conn:
-            conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.attempt_id == attempt_id)
-                .values(sent_ids=list(sent_ids), updated_at=now)
-            )
+            conn.execute(_PART, {"did": delivery_id, "aid": attempt_id,
+                                 "ids": list(sent_ids), "now": now})
 
     def finish(
         self,
@@ -64,42 +78,45 @@ class SendLog:
         state: DeliveryState,
         now: datetime,
         outcome: str,
+        started_at: datetime | None = None,
         receipt: PublishReceipt | None = None,
         error: str | None = None,
         error_kind: str | None = None,
         planned_at: datetime | None = None,
         plain_text: bool | None = None,
     ) -> bool:
-        """End an attempt: the delivery's new state and the attempt's outcome, in one commit."""
-        values: dict[str, object] = {"state": state.value, "updated_at": now}
+        """End an attempt: the delivery's new state and the attempt's record, in one commit.
+
+        Only the attempt that claimed the delivery (same attempt id, still ``sending``) can
+        finish it, so a late or duplicate finish changes nothing.
+        """
+        key = {"did": delivery_id, "aid": attempt_id, "now": now}
         if receipt is not None:
-            values.update(
-                platform_post_id=receipt.post_ids[0] if receipt.post_ids else None,
-                sent_ids=list(receipt.post_ids),
-                permalink=receipt.permalink,
-                published_at=now,
-                last_error=None,
-                error_kind=None,
-            )
-        if error is not None:
-            values.update(last_error=error, error_kind=error_kind)
-        if state is S.PENDING:
-            values["planned_at"] = planned_at
-            values["retry_at"] = planned_at
-        if plain_text is not None:
-            values["plain_text"] = plain_text
+            stmt = _PUBLISHED
+            params: dict[str, object] = key | {
+                "pid": receipt.post_ids[0] if receipt.post_ids else None,
+                "ids": list(receipt.post_ids), "link": receipt.permalink}
+        else:
+            values: dict[str, object] = {"state": state.value, "updated_at": now}
+            if error is not None:
+                values.update(last_error=error, error_kind=error_kind)
+            if state is S.PENDING:
+                values.update(planned_at=planned_at, retry_at=planned_at)
+            if plain_text is not None:
+                values["plain_text"] = plain_text
+            stmt = update(deliveries).where(*_MINE).values(**values)
+            params = key
         with self.engine.begin() as conn:
-            n = conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.attempt_id == attempt_id,
-                       deliveries.c.state == S.SENDING.value)
-                .values(**values)
-            ).rowcount
-            conn.execute(
-                update(attempts)
-                .where(attempts.c.delivery_id == delivery_id, attempts.c.attempt_id == attempt_id)
-                .values(finished_at=now, outcome=outcome, error_kind=error_kind, error=error)
-            )
+            if conn.dialect.name == "postgresql":
+                # Only the claim must be durable before the API call. Should the server lose
+                # this commit in a crash, the row stays `sending` and is reconciled: never resent.
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            n = conn.execute(stmt, params).rowcount
+            if n:
+                conn.execute(insert(attempts), {
+                    "delivery_id": delivery_id, "attempt_id": attempt_id,
+                    "started_at": started_at or now, "finished_at": now, "outcome": outcome,
+                    "error_kind": error_kind, "error": error})
         return bool(n)
 
     def in_flight(self) -> list[Delivery]:

@@ -106,6 +106,7 @@ class FakeApp:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stall
     server: FakeServer
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -1,0 +1,187 @@
+"""Publishing throughput: the bot's dispatcher through the real adapters vs the raw clients.
+
+Starts the fake Telegram Bot API and fake X API v2 as separate processes (so their CPU is not the
+bot's), then, per platform and in one run:
+
+* ceiling: the same client library (python-telegram-bot ``Bot.send_message`` / tweepy
+  ``Client.create_tweet``) sending N posts one at a time, no bot;
+* bot: N stories queued, then the daemon's ``run_once`` publishing them through the real adapters
+  with the full exactly-once bookkeeping, on SQLite and (when a URL is given) PostgreSQL.
+
+Reports deliveries/s, the bot's CPU time per delivery and the ratio to the ceiling; medians over
+``--repeat`` runs. Usage::
+
+    .venv/bin/python bench/publish_bench.py [-n 500] [--repeat 3] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TOKEN = "123456:TEST-TOKEN"
+X_CREDS = {"consumer_key": "test-consumer-key", "consumer_secret": "test-consumer-secret",
+           "access_token": "1000-test-access-token", "access_token_secret": "test-access-secret"}
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_fake(module: str, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """Run a fake server module as a process; return it and its URL."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), *args],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    return proc, url
+
+
+def reset(url: str) -> None:
+    """Forget what a fake recorded (keeps memory flat across runs)."""
+    import httpx
+
+    httpx.post(f"{url}/_fake/reset")
+
+
+async def ceiling_telegram(url: str, n: int, run: int) -> float:
+    """Raw python-telegram-bot: n messages one at a time; returns messages/s."""
+    from telegram import Bot
+    from telegram.request import HTTPXRequest
+
+    bot = Bot(TOKEN, base_url=f"{url}/bot", request=HTTPXRequest(connection_pool_size=4))
+    async with bot:
+        start = time.perf_counter()
+        for i in range(n):
+            await bot.send_message("@news", f"<b>Raw {run}-{i}</b> text", parse_mode="HTML")
+        return n / (time.perf_counter() - start)
+
+
+def ceiling_x(url: str, n: int, run: int) -> float:
+    """Raw tweepy: n posts one at a time (its host redirected as the adapter does); posts/s."""
+    from bot.publish.x import XPublisher
+
+    pub = XPublisher(api_base_url=url, **X_CREDS)
+    client = pub._client  # the same tweepy Client and session the adapter uses
+    start = time.perf_counter()
+    for i in range(n):
+        client.create_tweet(text=f"Raw post {run}-{i}", user_auth=True)
+    return n / (time.perf_counter() - start)
+
+
+def bot_run(platform: str, url: str, db_url: str, n: int, run: int, tmp: Path) -> dict[str, float]:
+    """Queue n stories for one live target, then publish them with run_once."""
+    from bot.domain.models import ArticleDraft
+    from bot.service import Daemon
+    from bot.settings import Settings
+    from bot.wiring import build_app, build_dispatcher
+
+    target: dict[str, Any] = {"name": "t", "platform": platform, "dry_run": False}
+    extra: dict[str, Any] = {}
+    if platform == "telegram":
+        target["chat"] = "@news"
+        extra["telegram"] = {"bot_token": TOKEN, "api_base_url": url,
+                             "messages_per_chat_per_minute": 10**9,
+                             "messages_per_second": 10**9}
+    else:
+        extra["x"] = {"api_key": X_CREDS["consumer_key"], "api_secret": X_CREDS["consumer_secret"],
+                      "access_token": X_CREDS["access_token"],
+                      "access_token_secret": X_CREDS["access_token_secret"], "api_base_url": url}
+    settings = Settings(database_url=db_url, outbox_dir=tmp / "outbox", dry_run=False,
+                        targets=[target], **extra)
+    app = build_app(settings)
+    app.intake.on_change = None  # plan once below, not after each story
+    for i in range(n):
+        app.intake.add(ArticleDraft(url=f"https://bench.example/{run}/{i}", title=f"Story {run}-{i}",
+                                    text=f"Event {run}-{i} happened today. It was confirmed."))
+    build_dispatcher(app, echo=False)
+    daemon = Daemon(app=app)
+
+    async def go() -> int:
+        try:
+            return await daemon.run_once()
+        finally:
+            await app.aclose()
+
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    sent = asyncio.run(go())
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    app.dispose()
+    assert sent == n, f"sent {sent} of {n}"
+    return {"rate": n / wall, "cpu_ms": 1000 * cpu / n}
+
+
+def main() -> None:
+    """Run every measurement and print a Markdown table."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-n", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--postgres", default=os.environ.get("CROSSPOST_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    tg_proc, tg_url = start_fake("tests.fakes.telegram_server", "--any-chat")
+    x_proc, x_url = start_fake("tests.fakes.x_server")
+    results: dict[str, list[dict[str, float]]] = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmpdir:
+            tmp = Path(tmpdir)
+            for run in range(args.repeat):
+                for platform, url in (("telegram", tg_url), ("x", x_url)):
+                    reset(url)
+                    if platform == "telegram":
+                        rate = asyncio.run(ceiling_telegram(url, args.n, run))
+                    else:
+                        rate = ceiling_x(url, args.n, run)
+                    results.setdefault(f"{platform} ceiling", []).append({"rate": rate})
+                    dbs = [("sqlite", f"sqlite:///{tmp}/bench-{platform}-{run}.db")]
+                    if args.postgres:
+                        dbs.append(("postgresql", _fresh_pg(args.postgres)))
+                    for name, db_url in dbs:
+                        reset(url)
+                        out = bot_run(platform, url, db_url, args.n, run, tmp)
+                        results.setdefault(f"{platform} bot {name}", []).append(out)
+    finally:
+        for proc in (tg_proc, x_proc):
+            proc.terminate()
+            proc.wait()
+    print(f"n={args.n} per run, {args.repeat} runs, medians; machine: {os.cpu_count()} cores")
+    print("| platform | path | deliveries/s | bot CPU ms/delivery | ratio to ceiling |")
+    print("|---|---|---:|---:|---:|")
+    for key, rows in results.items():
+        platform, path = key.split(" ", 1)
+        rate = statistics.median(r["rate"] for r in rows)
+        ceiling = statistics.median(r["rate"] for r in results[f"{platform} ceiling"])
+        cpu = (f"{statistics.median(r['cpu_ms'] for r in rows):.2f}" if "cpu_ms" in rows[0]
+               else "–")
+        print(f"| {platform} | {path} | {rate:.0f} | {cpu} | {rate / ceiling:.0%} |")
+
+
+def _fresh_pg(base: str) -> str:
+    """Empty the PostgreSQL database's public schema and return its URL."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return base
+
+
+if __name__ == "__main__":
+    main()
