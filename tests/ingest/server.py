@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -34,7 +35,7 @@ class Seen:
 class PageServer:
     """Serves ``routes`` (path → Route or handler of the request headers) on 127.0.0.1."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Route | Handler] = {}
         self.requests: list[Seen] = []
         self.lock = threading.Lock()
@@ -83,13 +84,16 @@ class PageServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                        daemon=True)
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         """The full URL of ``path`` on this server (optionally under another host name)."""
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def paths(self) -> list[str]:
         """Paths requested so far, in order."""
