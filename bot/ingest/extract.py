@@ -53,7 +53,8 @@ def extract_story(html: str, *, url: str) -> Extracted:
     meta = _meta(tree)
     doc = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, favor_precision=True, include_comments=False,
-        include_tables=False, include_images=False, include_links=False, deduplicate=False, prune_xpath=PRUNE_XPATH,
+        include_tables=False, include_images=False, include_links=False, deduplicate=False,
+        prune_xpath=PRUNE_XPATH,
     )
     text = ""
     title = ""
