@@ -17,6 +17,21 @@ async def _refuse(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+DRAIN_FACTOR = 16
+"""Oversized bodies up to this many times the limit are read and dropped before the 413, so the
+client (still sending) gets the answer instead of a reset connection."""
+
+
+async def _drain(receive: Receive, budget: int) -> None:
+    while budget > 0:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        budget -= len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
 class BodyLimit:
     """ASGI middleware: reads the body (at most ``limit`` bytes) before the app sees it."""
 
@@ -37,6 +52,8 @@ class BodyLimit:
                 except ValueError:
                     declared = limit + 1
                 if declared > limit:
+                    if declared <= DRAIN_FACTOR * limit:
+                        await _drain(receive, declared)
                     await _refuse(send, limit)
                     return
         chunks: list[bytes] = []
@@ -48,6 +65,8 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
+                if message.get("more_body", False):
+                    await _drain(receive, DRAIN_FACTOR * limit - size)
                 await _refuse(send, limit)
                 return
             chunks.append(chunk)

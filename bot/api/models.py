@@ -76,6 +76,7 @@ class Problem(BaseModel):
 
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body could not be decoded."},
     401: {"model": Problem, "description": "Missing or wrong bearer token."},
     404: {"model": Problem, "description": "No story with that id."},
     413: {"model": Problem, "description": "Request body too large."},

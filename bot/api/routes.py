@@ -34,7 +34,7 @@ def _article(app: App, article_id: int) -> dict[str, Any]:
 
 @router.post("/articles", status_code=201, responses={
     200: {"description": "A story with this URL was already queued; here it is."},
-    201: {"description": "The story was queued."}, 413: PROBLEMS[413]})
+    201: {"description": "The story was queued."}, 400: PROBLEMS[400], 413: PROBLEMS[413]})
 async def add_article(body: ArticleIn, request: Request, response: Response) -> dict[str, Any]:
     """Queue a story (the fields of a ``queue import`` line; a URL alone is fetched).
     Idempotent on the URL: posting it again returns the story already queued."""
@@ -72,7 +72,6 @@ def get_article(article_id: ArticleId, request: Request) -> dict[str, Any]:
 def cancel_article(article_id: ArticleId, request: Request) -> Moved:
     """Cancel every delivery of the story that has not gone out."""
     app = crosspost(request)
-    app.queue.get_article(article_id)
     moved = app.intake.cancel(article_id)
     return Moved(id=article_id, moved=moved, article=_article(app, article_id))
 
@@ -81,7 +80,6 @@ def cancel_article(article_id: ArticleId, request: Request) -> Moved:
 def retry_article(article_id: ArticleId, request: Request) -> Moved:
     """Send again every delivery that failed, expired, was cancelled or waits for review."""
     app = crosspost(request)
-    app.queue.get_article(article_id)
     moved = app.intake.retry(article_id)
     return Moved(id=article_id, moved=moved, article=_article(app, article_id))
 

@@ -41,6 +41,10 @@ dry_run = true
 [telegram]
 api_base_url = "{telegram_url}"
 
+[fetch]
+allow_private_networks = true
+timeout = 5
+
 [api]
 enabled = true
 host = "127.0.0.1"
@@ -135,7 +139,7 @@ def running_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi
     env = crosspost_env(CROSSPOST_API__TOKEN=TOKEN, CROSSPOST_TELEGRAM__BOT_TOKEN=DEFAULT_TOKEN)
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--config", str(config), "run"],
+            [sys.executable, "-m", "bot", "-v", "--config", str(config), "run"],
             cwd=tmp, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     client = httpx.Client(base_url=url, timeout=30,
