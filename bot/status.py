@@ -43,6 +43,9 @@ def status_data(app: App) -> dict[str, Any]:
             problems.append(f"target {name}: rate limited until {entry['blocked_until']}")
     for d in app.queue.attention():
         problems.append(f"story {d.article_id} on {d.target}: {d.state.value}: {d.last_error}")
+    from bot.ingest.report import feed_problems
+
+    problems += feed_problems(app)
     refused = app.state.get("config_refused")
     if refused:
         problems.append(f"config change refused at {refused['at']}: {refused['error']}")

@@ -98,9 +98,10 @@ def test_daemon_paces_respects_windows_and_reloads(tmp_path: Path) -> None:
         p.config.write_text(p.config.read_text().replace('min_interval = "soon"',
                                                          'min_interval = "0s"'))
         assert wait_for(lambda: "config reloaded" in (p.root / "daemon.log").read_text(), 5)
-        for i in range(4, 8):
-            p.run("queue", "add", f"https://a.example/{i}", "--title", f"S{i}", "--body-file",
-                  "b.txt")
+        (p.root / "more.jsonl").write_text("\n".join(
+            json.dumps({"url": f"https://a.example/{i}", "title": f"S{i}", "text": "Body."})
+            for i in range(4, 8)))
+        assert p.run("queue", "import", "more.jsonl").code == 0
         assert wait_for(lambda: len(times(tg)) == 8, 10)
         fast = times(tg)[4:]
         assert (fast[-1] - fast[0]).total_seconds() < 1.9
