@@ -59,7 +59,7 @@ def test_enabled_api_without_token_refuses_to_start(tmp_path: Path) -> None:
     """``[api] enabled`` with no token is a config error naming the key, not an open API."""
     app = build_app(make_settings(tmp_path, api={"enabled": True}))
     try:
-        with pytest.raises(ConfigError, match="api.token: the HTTP API is enabled but no token"):
+        with pytest.raises(ConfigError, match=r"api\.token: the HTTP API is enabled but no token"):
             api_service(app, SimpleNamespace(alive=True))  # type: ignore[arg-type]
     finally:
         app.dispose()
