@@ -32,13 +32,17 @@ class RedirectingSession(requests.Session):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        """Rewrite the host, add the (connect, read) timeout, send."""
-        if url.startswith(TWEEPY_HOST):
-            url = self.base_url + url[len(TWEEPY_HOST) :]
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """Rewrite the host before the request is signed (OAuth signs the final URL)."""
+        if isinstance(request.url, str) and request.url.startswith(TWEEPY_HOST):
+            request.url = self.base_url + request.url[len(TWEEPY_HOST) :]
+        return super().prepare_request(request)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send with the (connect, read) timeout unless one was given."""
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        return super().request(method, url, *args, **kwargs)
+        return super().send(request, **kwargs)
 
 
 def normalise(text: str) -> str:
@@ -104,9 +108,7 @@ class XPublisher:
             if index < len(ids):
                 continue
             reply_to = ids[-1] if ids else None
-            response = await self._call(
-                self._client.create_tweet, text=part, in_reply_to_tweet_id=reply_to
-            )
+            response = await self._call(self._client.create_tweet, text=part, in_reply_to_tweet_id=reply_to)
             ids.append(str(response.data["id"]))
             if request.on_part_sent is not None:
                 await request.on_part_sent(index, ids[-1])

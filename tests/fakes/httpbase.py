@@ -199,12 +199,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
-def _parse_multipart(
-    ctype: str, body: bytes, params: dict[str, Any], files: dict[str, bytes]
-) -> None:
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body
-    )
+def _parse_multipart(ctype: str, body: bytes, params: dict[str, Any], files: dict[str, bytes]) -> None:
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body)
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
@@ -229,6 +225,20 @@ class FakeServer(ThreadingHTTPServer):
         super().__init__((host, port), _Handler)
         self.app = app
         self._thread: threading.Thread | None = None
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Track each client connection so ``stop`` can cut idle keep-alive ones."""
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        """Forget a finished connection, then close it."""
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
 
     @property
     def url(self) -> str:
@@ -251,6 +261,10 @@ class FakeServer(ThreadingHTTPServer):
             self.shutdown()
             self._thread.join()
             self._thread = None
+        with self._open_lock:
+            for conn in self._open:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
         self.server_close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
