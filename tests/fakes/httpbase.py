@@ -129,10 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(Reply(400, {"error": f"unreadable request body: {exc}"}))
             return
         try:
-            if request.path.startswith("/_fake/"):
-                reply = self._control(app, request)
-            else:
-                reply = app.handle(request)
+            control = request.path.startswith("/_fake/")
+            reply = self._control(app, request) if control else app.handle(request)
         except Exception as exc:  # a bug in the fake: say so loudly, as a 599
             reply = Reply(599, {"fake_error": repr(exc)})
         if reply.delay and app.stopping.wait(reply.delay):
