@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -47,7 +48,7 @@ def add(ctx: Context, url: str, title: str | None, body_file: Path | None, image
     else:
         if not title:
             raise InputError("--title is required with --body-file")
-        text = click.get_text_stream("stdin").read() if str(body_file) == "-" else _read(body_file)
+        text = sys.stdin.read() if str(body_file) == "-" else _read(body_file)
         draft = ArticleDraft(url=url, title=title, text=text, image_url=image_url)
     from dataclasses import replace
 
@@ -91,7 +92,7 @@ def import_(ctx: Context, file: Path, as_json: bool) -> int:
     """Queue one story per JSON line (url, title, text, image_url, priority, targets,
     not_before); bad lines are reported by number and the good ones are still queued."""
     app = ctx.app()
-    lines = _read(file).splitlines() if str(file) != "-" else click.get_text_stream("stdin")
+    lines = _read(file).splitlines() if str(file) != "-" else sys.stdin.read().splitlines()
     result = app.intake.import_lines(lines, source="import")
     data = {"added": result.added, "existing": result.existing,
             "errors": [{"line": n, "error": e} for n, e in result.errors]}

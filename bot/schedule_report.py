@@ -16,7 +16,7 @@ def schedule_report(settings: Settings, config_file: Path, *,
                     daily_volume: dict[str, float] | None = None) -> dict[str, Any]:
     """Per target: schedule name, mode, next 10 slots (local time) and warnings."""
     now = now or datetime.now(UTC)
-    targets = []
+    targets: list[dict[str, Any]] = []
     for target in settings.targets:
         schedule = settings.schedule_for(target)
         rules = schedule.to_rules(settings.timezone)

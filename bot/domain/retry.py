@@ -42,8 +42,8 @@ class RetryPolicy:
 
     def backoff(self, attempts: int, rand: float) -> float:
         """Seconds to wait after the ``attempts``-th failure; ``rand`` in [0, 1)."""
-        raw = min(self.cap, self.base * (2 ** max(0, attempts - 1)))
-        return max(0.0, raw * (1 + self.jitter * (2 * rand - 1)))
+        raw = min(self.cap, self.base * 2.0 ** max(0, attempts - 1))
+        return max(0.0, raw * (1.0 + self.jitter * (2.0 * rand - 1.0)))
 
 
 @dataclass(frozen=True)

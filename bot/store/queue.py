@@ -22,7 +22,7 @@ from bot.domain.models import (
 from bot.store.queue_report import QueueReports
 from bot.store.queue_send import SendLog, with_url
 from bot.store.rows import article_from_row, attempt_from_row, delivery_from_row
-from bot.store.tables import articles, attempts, deliveries, runtime
+from bot.store.tables import UTCDateTime, articles, attempts, deliveries, runtime
 
 S = DeliveryState
 
@@ -61,7 +61,7 @@ class QueueStore(SendLog, QueueReports):
             return existing, False
         try:
             with self.engine.begin() as conn:
-                article_id = conn.execute(
+                key = conn.execute(
                     insert(articles).values(
                         url=draft.url,
                         canonical_url=canonical_url,
@@ -78,7 +78,9 @@ class QueueStore(SendLog, QueueReports):
                         created_at=now,
                         updated_at=now,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert key is not None
+                article_id = key[0]
                 if deliveries_:
                     conn.execute(
                         insert(deliveries),
@@ -245,7 +247,7 @@ class QueueStore(SendLog, QueueReports):
             query = query.where(deliveries.c.target.not_in(list(exclude_targets)))
         with self.engine.connect() as conn:
             value = conn.execute(query).scalar()
-        return deliveries.c.planned_at.type.process_result_value(value, self.engine.dialect)  # type: ignore[no-any-return]
+        return UTCDateTime().process_result_value(value, self.engine.dialect)
 
     def published_times(self, target: str, since: datetime) -> list[datetime]:
         """When posts went out on ``target`` since ``since`` (for quotas and pacing)."""

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.models import Delivery, DeliveryState
 from bot.store.rows import delivery_from_row
-from bot.store.tables import deliveries, runtime
+from bot.store.tables import UTCDateTime, deliveries, runtime
 
 S = DeliveryState
 
@@ -37,8 +37,13 @@ class QueueReports:
                 .where(deliveries.c.state == S.PUBLISHED.value)
                 .group_by(deliveries.c.target)
             ).all()
-        conv = deliveries.c.published_at.type.process_result_value
-        return {r[0]: conv(r[1], self.engine.dialect) for r in rows}  # type: ignore[misc]
+        conv = UTCDateTime().process_result_value
+        out: dict[str, datetime] = {}
+        for r in rows:
+            when = conv(r[1], self.engine.dialect)
+            if when is not None:
+                out[r[0]] = when
+        return out
 
     def revision(self) -> int:
         """A counter bumped by every queue change made outside the daemon's send path."""

@@ -15,7 +15,7 @@ from bot.domain.models import (
 )
 
 
-def article_from_row(row: Mapping[str, Any]) -> Article:
+def article_from_row(row: Mapping[Any, Any]) -> Article:
     """An ``Article`` from an ``articles`` row."""
     return Article(
         id=row["id"],
@@ -34,7 +34,7 @@ def article_from_row(row: Mapping[str, Any]) -> Article:
     )
 
 
-def delivery_from_row(row: Mapping[str, Any]) -> Delivery:
+def delivery_from_row(row: Mapping[Any, Any]) -> Delivery:
     """A ``Delivery`` from a ``deliveries`` row (history not loaded)."""
     return Delivery(
         id=row["id"],
@@ -63,7 +63,7 @@ def delivery_from_row(row: Mapping[str, Any]) -> Delivery:
     )
 
 
-def attempt_from_row(row: Mapping[str, Any]) -> AttemptRecord:
+def attempt_from_row(row: Mapping[Any, Any]) -> AttemptRecord:
     """An ``AttemptRecord`` from an ``attempts`` row."""
     return AttemptRecord(
         attempt_id=row["attempt_id"],
