@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-
 if TYPE_CHECKING:
     from bot.settings import Settings
 

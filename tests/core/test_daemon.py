@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -78,7 +79,7 @@ def test_daemon_paces_respects_windows_and_reloads(tmp_path: Path) -> None:
     try:
         assert wait_for(lambda: len(times(tg)) >= 3, 15), (p.root / "daemon.log").read_text()
         sent = times(tg)
-        gaps = [(b - a).total_seconds() for a, b in zip(sent, sent[1:], strict=False)]
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(sent)]
         assert all(g >= 1.95 for g in gaps), gaps
         assert not (p.root / "var" / "outbox" / "xa.jsonl").exists(), "window is closed"
 
