@@ -1,0 +1,1 @@
+"""The staff conversation: newsroom staff send the bot links in a private Telegram chat."""
