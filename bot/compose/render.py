@@ -12,7 +12,7 @@ from bot.compose.clean import clean_blocks, normalize
 from bot.compose.fit import truncate
 from bot.compose.lang import detect_language
 from bot.compose.sentences import split_blocks
-from bot.compose.summarize import Scored, score_sentences
+from bot.compose.summarize import CANDIDATES, Scored, score_sentences
 
 __all__ = ["Build", "Prepared", "fit", "hashtag", "link_label", "prepare", "shrink"]
 
@@ -60,7 +60,7 @@ def prepare(title: str, text: str, language: str | None) -> Prepared:
     """Clean, split and score a story (cached: both platforms share the work)."""
     clean_title = " ".join(normalize(title).split())
     blocks = clean_blocks(text)
-    sentences = split_blocks(blocks)
+    sentences = split_blocks(blocks, limit=CANDIDATES)
     lang = language or detect_language(clean_title + " " + " ".join(b.text for b in blocks[:5]))
     scored = tuple(score_sentences(sentences, clean_title))
     cleaned = "\n\n".join(b.text for b in blocks)

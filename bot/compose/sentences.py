@@ -19,7 +19,7 @@ from bot.compose.wordlists import words
 __all__ = ["Sentence", "split_blocks", "split_sentences"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sentence:
     """One sentence: its text, its paragraph's index and its own index in the article."""
 

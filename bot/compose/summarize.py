@@ -12,14 +12,19 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
+from typing import NamedTuple
 
 from bot.compose.sentences import Sentence
 from bot.compose.wordlists import words
 
-__all__ = ["Scored", "score_sentences", "select"]
+__all__ = ["CANDIDATES", "Scored", "score_sentences", "select"]
 
-_WORD = re.compile(r"[^\W_]+")
+# Only the first sentences are candidates: news puts its point first, and the rest is not read.
+CANDIDATES = 20
+
+_WORD3 = re.compile(r"[^\W_]{3,}")
 _STOP = words(
     """a an the and or but if of to in on at by for with from as is are was were be been being it
     its this that these those he she they we you i his her their our my your them him us not no
@@ -44,7 +49,8 @@ _CAPTION = re.compile(
     re.I,
 )
 _OPEN_QUOTE = "\"'“‘«„"
-_DENSE = re.compile(r"\d|\b[A-ZА-ЯІЇЄҐ][\w'’-]+")
+_STEM = itemgetter(slice(0, 6))
+_FIRST = itemgetter(0)
 
 
 # Weights of the score's parts (tuned on the dev sets, see docs/benchmarks.md).
@@ -57,12 +63,21 @@ LONG_WORDS = 80
 LONG_PENALTY = 0.25
 
 
-def _stems(text: str) -> list[str]:
-    return [w[:6] for w in (t.lower() for t in _WORD.findall(text)) if len(w) > 2 and w not in _STOP]
+def _stems(text: str) -> set[str]:
+    """Six-letter stems of the content words (three letters or more, not stop words)."""
+    return {w[:6] for w in _WORD3.findall(text.lower()) if w not in _STOP}
 
 
-@dataclass(frozen=True)
-class Scored:
+def _features(text: str) -> tuple[frozenset[str], int]:
+    """Stems (as ``_stems``) and the number of capitalised or numeric words, from one scan."""
+    tokens = _WORD3.findall(text)
+    stems = frozenset(map(_STEM, set(" ".join(tokens).lower().split()) - _STOP))
+    # Dense words: capitalised or numeric (their first character is not a lowercase letter).
+    dense = len(tokens) - sum(map(str.islower, map(_FIRST, tokens)))
+    return stems, dense
+
+
+class Scored(NamedTuple):
     """A sentence with its score and content-word stems."""
 
     sentence: Sentence
@@ -70,42 +85,49 @@ class Scored:
     stems: frozenset[str]
 
 
+@lru_cache(maxsize=64)
+def _logs(n: int) -> tuple[float, ...]:
+    """``log(df)`` for every document frequency ``df`` from 0 to ``n``."""
+    return (0.0, *(math.log1p(df - 1) for df in range(1, n + 1)))
+
+
 def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
     """Score every sentence of an article; higher is a better summary sentence."""
-    stem_lists = [_stems(s.text) for s in sentences]
-    doc = Counter(w for stems in stem_lists for w in set(stems))
-    title_stems = set(_stems(title))
+    features = [_features(s.text) for s in sentences]
+    stem_sets = [f[0] for f in features]
+    doc: Counter[str] = Counter()
+    for stems in stem_sets:
+        doc.update(stems)
+    logs = _logs(len(sentences))
+    title_stems = _stems(title)
     n = len(sentences)
-    raw_cent: list[float] = []
-    for stems in stem_lists:
-        uniq_s = set(stems)
-        if not uniq_s:
-            raw_cent.append(0.0)
-            continue
-        raw_cent.append(sum(math.log1p(doc[w] - 1) for w in uniq_s) / math.sqrt(len(uniq_s) + 4))
+    raw_cent = [
+        sum(map(logs.__getitem__, map(doc.__getitem__, stems))) / math.sqrt(len(stems) + 4)
+        if stems
+        else 0.0
+        for stems in stem_sets
+    ]
     top = max(raw_cent, default=0.0) or 1.0
     out: list[Scored] = []
-    for s, stems, cent in zip(sentences, stem_lists, raw_cent, strict=True):
-        uniq = frozenset(stems)
-        words = s.text.split()
-        nwords = len(words)
+    for s, (uniq, dense), cent in zip(sentences, features, raw_cent, strict=True):
+        text = s.text
+        nwords = text.count(" ") + 1  # cleaned text: single spaces, no edge spaces
         position = (1.0 + s.index) ** -POSITION_DECAY
         title_overlap = len(uniq & title_stems) / len(title_stems) if title_stems else 0.0
-        density = len(_DENSE.findall(s.text)) / (nwords + 1)
+        density = dense / (nwords + 1)
         score = (
             W_POSITION * position
             + W_CENTRALITY * (cent / top)
             + W_TITLE * title_overlap
             + W_DENSITY * density
         )
-        text = s.text
         if text.endswith("?"):
             score -= 0.4
         if text[:1] in _OPEN_QUOTE and not _ATTRIBUTION.search(text):
             score -= 0.35
         if text[:1].islower():
             score -= 0.5
-        if _CAPTION.search(text):
+        if ("(" in text or ":" in text or "pictured" in text.lower()) and _CAPTION.search(text):
             score -= 0.35
         if nwords < 6:
             score -= 0.5

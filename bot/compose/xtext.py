@@ -76,7 +76,8 @@ _SHORT_DOMAIN_RE = re.compile(f"^{_DOMAIN_NAME}{_CCTLD}$", re.IGNORECASE)
 _SPECIAL_SHORT_RE = re.compile(f"^{_DOMAIN_NAME}(?:(?:co|tv)(?=[^0-9a-zA-Z@+-]|$))$", re.IGNORECASE)
 _NO_PROTOCOL_BAD_BEFORE = re.compile(r"[-_./]$")
 _MAX_URL_LENGTH = 4096
-_DOT_LETTER = re.compile(r"\.[^\W\d_]|\.xn--", re.IGNORECASE)
+# Every link has a dot before a top-level domain of two or more characters starting with a letter.
+_DOT_LETTER = re.compile(r"\.[^\W\d_][^\s.]")
 
 
 def _valid_host(domain: str) -> bool:
@@ -100,10 +101,13 @@ def _valid_host(domain: str) -> bool:
 
 def link_spans(text: str) -> list[tuple[int, int]]:
     """Start and end (code point indices) of every link twitter-text finds in ``text``."""
-    if _DOT_LETTER.search(text) is None:
+    first = _DOT_LETTER.search(text)
+    if first is None:
         return []
+    # No link contains a space, so none starts before the space preceding the first such dot.
+    pos = max(text.rfind(" ", 0, first.start()), 0)
     spans: list[tuple[int, int]] = []
-    for m in _URL_RE.finditer(text):
+    for m in _URL_RE.finditer(text, pos):
         before, url, protocol, domain, path = m.group(1, 2, 3, 4, 5)
         start, end = m.start(2), m.end(2)
         if not _valid_host(domain):
@@ -147,7 +151,7 @@ _EMOJI_HINT = re.compile(f"[{_PICT}\u20e3]")
 
 
 def _emoji_spans(text: str) -> Iterator[tuple[int, int]]:
-    if _EMOJI_HINT.search(text) is None:
+    if text.isascii() or _EMOJI_HINT.search(text) is None:
         return iter(())
     return (m.span() for m in _EMOJI_RE.finditer(text))
 
@@ -156,6 +160,8 @@ _HEAVY = re.compile("[^\x00-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
 
 
 def _plain_weight(text: str) -> int:
+    if text.isascii():
+        return len(text)
     return len(text) + len(_HEAVY.findall(text))
 
 
