@@ -52,9 +52,7 @@ def _add_doors(app: App, daemon: Daemon) -> None:
     except ImportError:  # pragma: no cover - ingestion not installed
         pass
     else:
-        job = feed_jobs(app)
-        if job is not None:
-            daemon.extra_jobs.append(job)
+        daemon.job_factories.append(feed_jobs)
     try:
         from bot.api.server import api_service
     except ImportError:  # pragma: no cover
@@ -98,8 +96,30 @@ def config_check(ctx: Context, as_json: bool) -> None:
     from bot.schedule_report import schedule_report, schedule_report_text
 
     settings = ctx.settings()
-    data = schedule_report(settings, ctx.config_file)
+    data = schedule_report(settings, ctx.config_file, daily_volume=_daily_volume(ctx))
     emit(data, as_json, schedule_report_text(data))
+
+
+def _daily_volume(ctx: Context) -> dict[str, float] | None:
+    """Posts per day per target over the last week, when the database already exists."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.store.db import current_revision, make_engine
+    from bot.store.queue import QueueStore
+
+    engine = make_engine(ctx.settings().database_url)
+    try:
+        if current_revision(engine) is None:
+            return None
+        since = datetime.now(UTC) - timedelta(days=7)
+        counts = QueueStore(engine=engine).published_counts_since(since)
+        return {target: n / 7 for target, n in counts.items()}
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
 
 
 @click.group("db")

@@ -21,6 +21,9 @@ WATCH_SECONDS = 1.0
 RECOVER_SECONDS = 30.0
 
 
+JobFactory = Callable[[App], Callable[[Any], None] | None]
+
+
 class Service(Protocol):
     """Something that runs inside the daemon's event loop (HTTP API, staff chat)."""
 
@@ -43,14 +46,15 @@ class Daemon:
         config_file: Path | None = None,
         load: Callable[[Path], Settings] | None = None,
         watch_seconds: float = WATCH_SECONDS,
-        extra_jobs: list[Callable[[Any], None]] | None = None,
+        job_factories: list[JobFactory] | None = None,
         services: list[Service] | None = None,
     ) -> None:
         self.app = app
         self.config_file = config_file
         self.load = load
         self.watch_seconds = watch_seconds
-        self.extra_jobs = extra_jobs or []
+        self.job_factories = job_factories or []
+        self._factory_jobs: set[str] = set()
         self.services = services or []
         self._lock = asyncio.Lock()
         self._stop = asyncio.Event()
@@ -90,8 +94,7 @@ class Daemon:
                                 id="watch", max_instances=1, coalesce=True)
         self._scheduler.add_job(self._recover, IntervalTrigger(seconds=RECOVER_SECONDS),
                                 id="recover", max_instances=1, coalesce=True)
-        for add in self.extra_jobs:
-            add(self._scheduler)
+        self._add_factory_jobs()
         self._scheduler.start()
         self._schedule_dispatch()
         for service in self.services:
@@ -113,6 +116,18 @@ class Daemon:
         """True while the scheduler runs (for health checks)."""
         return bool(self._scheduler is not None and self._scheduler.running
                     and not self._stop.is_set())
+
+    def _add_factory_jobs(self) -> None:
+        """(Re)create jobs that depend on config, such as one poller per feed."""
+        for job_id in self._factory_jobs:
+            if self._scheduler.get_job(job_id):
+                self._scheduler.remove_job(job_id)
+        before = {job.id for job in self._scheduler.get_jobs()}
+        for factory in self.job_factories:
+            add = factory(self.app)
+            if add is not None:
+                add(self._scheduler)
+        self._factory_jobs = {job.id for job in self._scheduler.get_jobs()} - before
 
     def stop(self) -> None:
         """Ask the daemon to stop after the current send."""
@@ -218,6 +233,11 @@ class Daemon:
             self.app.state.put("config_refused", None, now)
             self.app.state.put("config_loaded", {"at": now.isoformat()}, now)
             self.app.planner.replan()
+        if self._scheduler is not None and self._scheduler.running:
+            try:
+                self._add_factory_jobs()
+            except ConfigError as exc:
+                log.error("feeds not restarted after reload", extra={"error": str(exc)})
         log.info("config reloaded", extra={"file": str(self.config_file)})
         self._reschedule_soon()
         return True
