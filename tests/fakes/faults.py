@@ -171,3 +171,25 @@ def plan_from_arguments(args: argparse.Namespace) -> FaultPlan:
         slow_seconds=args.slow_seconds,
         retry_after=args.retry_after,
     )
+
+
+class SlidingWindow:
+    """At most ``limit`` events per ``seconds`` per key: how a platform's own pacing behaves."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, key: str, now: float | None = None) -> float | None:
+        """Record an event and return ``None``, or return seconds until one would be allowed."""
+        now = time.time() if now is None else now
+        with self._lock:
+            events = self._events.setdefault(key, deque())
+            while events and events[0] <= now - self.seconds:
+                events.popleft()
+            if len(events) >= self.limit:
+                return events[0] + self.seconds - now
+            events.append(now)
+            return None

@@ -5,6 +5,12 @@ sent late (``delay``) or not at all (``drop``: the connection is closed without 
 ``FakeServer`` runs an app on a ``ThreadingHTTPServer`` in a background thread and serves the
 control endpoints every fake shares: ``GET /_fake/state``, ``POST /_fake/config``,
 ``POST /_fake/reset``, plus ``/_fake/<name>`` hooks of the app.
+
+``GET /_fake/state`` answers ``{"requests": [{"t", "method", "path", "status", ...}],
+"violations": [{"t", "key", "path", "blocked_until", "early_by"}], "blocked": {key: until},
+"faults": {...}}`` plus the app's deliveries (``messages`` and ``chats`` for Telegram, ``tweets``
+for X). Times are epoch seconds. ``POST /_fake/config`` takes ``{"faults": {"rate", "seed",
+"kinds", "slow_seconds", "retry_after", "next": [...]}}`` and app keys.
 """
 
 from __future__ import annotations

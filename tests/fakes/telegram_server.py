@@ -10,7 +10,7 @@ message for getUpdates; ``/_fake/state``, ``/_fake/config``, ``/_fake/reset`` as
 from __future__ import annotations
 
 import argparse
-import threading
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +19,7 @@ from tests.fakes import faults as F
 from tests.fakes.httpbase import FakeApp, FakeServer, Reply, Request, serve_forever_cli
 from tests.fakes.telegram_checks import BotAPIError, ok, photo_message, text_message, too_many
 from tests.fakes.telegram_objects import BotUser, Chat, chat_json, message_json
+from tests.fakes.telegram_updates import UpdateQueue
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
 _SEND_METHODS = {"sendMessage", "sendPhoto"}
@@ -34,6 +35,8 @@ class TelegramConfig:
     not_admin: tuple[str, ...] = ()
     any_chat: bool = False
     max_poll_seconds: float = 1.0
+    chat_per_minute: int | None = None  # Telegram's ~20/min per chat, enforced when set
+    bot_per_second: int | None = None  # Telegram's ~30/s per bot, enforced when set
 
 
 class TelegramFake(FakeApp):
@@ -51,9 +54,15 @@ class TelegramFake(FakeApp):
         self.chats: dict[int, Chat] = {}
         self.by_username: dict[str, Chat] = {}
         self.messages: list[dict[str, Any]] = []
-        self.updates: list[dict[str, Any]] = []
-        self._next_update = 1
-        self._updates_changed = threading.Condition(self.lock)
+        self.updates = UpdateQueue(self.stopping, max_poll_seconds=self.config.max_poll_seconds)
+        self.pacing = [
+            (F.SlidingWindow(limit, seconds), scope)
+            for limit, seconds, scope in (
+                (self.config.chat_per_minute, 60.0, "chat"),
+                (self.config.bot_per_second, 1.0, "bot"),
+            )
+            if limit
+        ]
         for ref in self.config.chats:
             self.add_chat(ref)
         for ref in self.config.kicked:
@@ -68,9 +77,7 @@ class TelegramFake(FakeApp):
             if found:
                 return found
             text = str(ref)
-            chat_id = (
-                int(text) if text.lstrip("-").isdigit() else -1001000000000 - len(self.chats) - 1
-            )
+            chat_id = int(text) if text.lstrip("-").isdigit() else -1001000000000 - len(self.chats) - 1
             username = text[1:] if text.startswith("@") else None
             chat = Chat(chat_id, username=username, title=(username or text).title())
             self.chats[chat.id] = chat
@@ -124,7 +131,7 @@ class TelegramFake(FakeApp):
         if method == "deleteWebhook":
             return ok(True)
         if method == "getUpdates":
-            return ok(self._get_updates(p))
+            return ok(self.updates.get(p))
         if method == "getChat":
             chat = self._chat(p)
             return ok(chat_json(chat, full=True))
@@ -158,6 +165,12 @@ class TelegramFake(FakeApp):
         if until is not None:
             extra["violation"] = True
             return too_many(max(1, int(until - time.time() + 0.999)))
+        for window, scope in self.pacing:
+            wait = window.admit(key if scope == "chat" else f"bot:{bot.id}")
+            if wait is not None:
+                self.limits.block(key, time.time() + math.ceil(wait))
+                extra["paced"] = True
+                return too_many(math.ceil(wait))
         fault = self.faults.pick() if chat.type == "channel" else None
         extra["fault"] = fault
         if fault == F.RATE_LIMIT:
@@ -196,49 +209,28 @@ class TelegramFake(FakeApp):
             body.drop = True
         return body
 
-    def _get_updates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
-        offset = int(p.get("offset") or 0)
-        limit = int(p.get("limit") or 100)
-        wait = min(float(p.get("timeout") or 0), self.config.max_poll_seconds)
-        deadline = time.monotonic() + wait
-        with self._updates_changed:
-            if offset:
-                self.updates = [u for u in self.updates if u["update_id"] >= offset]
-            while not self.updates and not self.stopping.is_set():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._updates_changed.wait(min(left, 0.1))
-            return self.updates[:limit]
-
     def incoming(
         self, user_id: int, text: str, *, first_name: str = "Staff", username: str | None = None
     ) -> dict[str, Any]:
         """Queue a private message from a user to the bot, as getUpdates will return it."""
-        with self._updates_changed:
+        with self.lock:
             chat = self.chats.get(user_id)
             if chat is None:
                 chat = Chat(user_id, type="private", username=username, first_name=first_name)
                 self.chats[user_id] = chat
             message_id = chat.next_message_id
             chat.next_message_id += 1
-            user = {"id": user_id, "is_bot": False, "first_name": first_name}
-            if username:
-                user["username"] = username
-            update = {
-                "update_id": self._next_update,
-                "message": {
-                    "message_id": message_id,
-                    "date": int(time.time()),
-                    "chat": chat_json(chat),
-                    "from": user,
-                    "text": text,
-                },
-            }
-            self._next_update += 1
-            self.updates.append(update)
-            self._updates_changed.notify_all()
-            return update
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if username:
+            user["username"] = username
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat_json(chat),
+            "from": user,
+            "text": text,
+        }
+        return self.updates.add(message)
 
     def control(self, name: str, request: Request) -> Reply:
         """``POST /_fake/incoming``: a user writes to the bot."""
@@ -274,8 +266,7 @@ class TelegramFake(FakeApp):
         with self.lock:
             data["messages"] = list(self.messages)
             data["chats"] = [
-                chat_json(c) | {"kicked": c.kicked, "not_admin": c.not_admin}
-                for c in self.chats.values()
+                chat_json(c) | {"kicked": c.kicked, "not_admin": c.not_admin} for c in self.chats.values()
             ]
         return data
 
@@ -294,24 +285,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", action="append", help="bot token (repeatable)")
     parser.add_argument("--chat", action="append", help="channel @username or -100 id")
-    parser.add_argument(
-        "--kicked", action="append", default=[], help="chat the bot was kicked from"
-    )
-    parser.add_argument(
-        "--not-admin", action="append", default=[], help="chat without admin rights"
-    )
+    parser.add_argument("--kicked", action="append", default=[], help="chat the bot was kicked from")
+    parser.add_argument("--not-admin", action="append", default=[], help="chat without admin rights")
     parser.add_argument("--any-chat", action="store_true", help="accept every @username chat")
+    parser.add_argument("--chat-per-minute", type=int, help="enforce N messages/min per chat")
+    parser.add_argument("--bot-per-second", type=int, help="enforce N messages/s per bot")
     F.add_fault_arguments(parser)
     args = parser.parse_args(argv)
-    tokens = {
-        t: f"crosspost_test_bot{i or ''}" for i, t in enumerate(args.token or [DEFAULT_TOKEN])
-    }
+    tokens = {t: f"crosspost_test_bot{i or ''}" for i, t in enumerate(args.token or [DEFAULT_TOKEN])}
     config = TelegramConfig(
         tokens=tokens,
         chats=tuple(args.chat or ["@news"]),
         kicked=tuple(args.kicked),
         not_admin=tuple(args.not_admin),
         any_chat=args.any_chat,
+        chat_per_minute=args.chat_per_minute,
+        bot_per_second=args.bot_per_second,
     )
     app = TelegramFake(config, faults=F.plan_from_arguments(args))
     server = FakeServer(app, host=args.host, port=args.port)

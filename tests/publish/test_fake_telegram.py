@@ -126,3 +126,19 @@ def test_link_preview_options_must_be_an_object(api: httpx.Client) -> None:
     assert status == 400
     options = json.dumps({"is_disabled": True})
     assert call(api, "sendMessage", chat_id="@news", text="x", link_preview_options=options)[0] == 200
+
+
+def test_per_chat_pacing_when_enabled(make_telegram_server: MakeTelegram) -> None:
+    """With Telegram's per-chat limit switched on, the third message in a minute gets 429."""
+    from tests.fakes.telegram_server import TelegramConfig
+
+    server = make_telegram_server(TelegramConfig(chats=("@news", "@sport"), chat_per_minute=2))
+    with httpx.Client(base_url=server.url) as client:
+        assert call(client, "sendMessage", chat_id="@news", text="1")[0] == 200
+        assert call(client, "sendMessage", chat_id="@news", text="2")[0] == 200
+        status, body = call(client, "sendMessage", chat_id="@news", text="3")
+        assert status == 429
+        assert 59 <= body["parameters"]["retry_after"] <= 60
+        assert call(client, "sendMessage", chat_id="@sport", text="other chat")[0] == 200
+        assert call(client, "sendMessage", chat_id="@news", text="4")[0] == 429
+    assert len(server.app.violations) == 1
