@@ -84,6 +84,7 @@ class Daemon:
 
         dispatcher = self.app.dispatcher or build_dispatcher(self.app)
         self._install_signals()
+        self._resume_paused("restart")
         recovered = await dispatcher.recover()
         if recovered:
             log.info("resolved interrupted sends", extra={"count": recovered})
@@ -128,6 +129,16 @@ class Daemon:
             if add is not None:
                 add(self._scheduler)
         self._factory_jobs = {job.id for job in self._scheduler.get_jobs()} - before
+
+    def _resume_paused(self, why: str) -> None:
+        """Give targets paused by an auth error one new try after a restart or reload (the
+        operator may have fixed the token or the bot's rights); a target still refused is
+        paused again by its next attempt."""
+        for name, st in self.app.state.targets().items():
+            if st.paused_reason:
+                self.app.state.resume(name)
+                log.info("trying paused target again", extra={"target": name, "after": why,
+                                                               "was": st.paused_reason})
 
     def stop(self) -> None:
         """Ask the daemon to stop after the current send."""
@@ -230,6 +241,7 @@ class Daemon:
             await self.app.aclose()
             self.app.dispatcher = None
             build_dispatcher(self.app)
+            self._resume_paused("config reload")
             self.app.state.put("config_refused", None, now)
             self.app.state.put("config_loaded", {"at": now.isoformat()}, now)
             self.app.planner.replan()
