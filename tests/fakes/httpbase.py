@@ -283,6 +283,7 @@ def serve_forever_cli(server: FakeServer, banner: str) -> None:
     print(banner, flush=True)
 
     def _interrupt(*_: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal must not cut the stop
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _interrupt)
@@ -293,4 +294,6 @@ def serve_forever_cli(server: FakeServer, banner: str) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server.stop()

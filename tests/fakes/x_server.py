@@ -67,8 +67,7 @@ class XFake(FakeApp):
                 problem(
                     403,
                     "Unsupported Authentication",
-                    "Authenticating with OAuth 2.0 Application-Only is forbidden "
-                    "for this endpoint.",
+                    "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.",
                     "https://api.twitter.com/2/problems/unsupported-authentication",
                 ),
             )
@@ -254,6 +253,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--post-limit", type=int, default=None, help="posts per window")
     parser.add_argument("--post-window", type=int, default=900, help="quota window, seconds")
     parser.add_argument("--no-verify-signatures", action="store_true")
+    parser.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="TOKEN:SECRET:USER_ID:USERNAME",
+        help="an account (repeatable); default 1000-test-access-token:test-access-secret:…",
+    )
     F.add_fault_arguments(parser)
     args = parser.parse_args(argv)
     config = XConfig(
@@ -261,9 +267,12 @@ def main(argv: list[str] | None = None) -> None:
         post_window_seconds=args.post_window,
         verify_signatures=not args.no_verify_signatures,
     )
-    server = FakeServer(
-        XFake(config, faults=F.plan_from_arguments(args)), host=args.host, port=args.port
-    )
+    if args.account:
+        config.accounts = {}
+        for spec in args.account:
+            token, secret, user_id, username = spec.split(":")
+            config.accounts[token] = XAccount(user_id, username, secret)
+    server = FakeServer(XFake(config, faults=F.plan_from_arguments(args)), host=args.host, port=args.port)
     account = next(iter(config.accounts.items()))
     serve_forever_cli(
         server,

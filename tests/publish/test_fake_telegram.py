@@ -142,3 +142,36 @@ def test_per_chat_pacing_when_enabled(make_telegram_server: MakeTelegram) -> Non
         assert call(client, "sendMessage", chat_id="@sport", text="other chat")[0] == 200
         assert call(client, "sendMessage", chat_id="@news", text="4")[0] == 429
     assert len(server.app.violations) == 1
+
+
+def test_cli_serves_and_prints_url() -> None:
+    """``python -m tests.fakes.telegram_server`` prints its URL first and serves the Bot API."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.telegram_server",
+            "--port",
+            "0",
+            "--chat",
+            "@a",
+            "--kicked",
+            "@b",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        with httpx.Client(base_url=url) as client:
+            assert call(client, "getMe")[1]["result"]["is_bot"] is True
+            assert call(client, "sendMessage", chat_id="@b", text="x")[0] == 403
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=5) == 0
+        assert proc.stdout is not None
+        proc.stdout.close()
