@@ -14,10 +14,9 @@ from bot.staff.chat import staff_service
 from bot.wiring import App, build_app
 from tests.api.pages import story_pages
 from tests.conftest import make_settings
+from tests.fakes.fixtures import start_fake
 from tests.fakes.httpbase import FakeServer
 from tests.fakes.telegram_server import DEFAULT_TOKEN, TelegramFake
-
-pytest_plugins = ["tests.fakes.fixtures"]
 
 STAFF = 111
 STRANGER = 999
@@ -91,6 +90,14 @@ def pages() -> Iterator[str]:
     """Base URL of local story pages (``/story/<slug>``)."""
     with story_pages() as base:
         yield base
+
+
+@pytest.fixture
+def telegram_server() -> Iterator[FakeServer]:
+    """A fake Bot API (token ``DEFAULT_TOKEN``) on a free port."""
+    server = start_fake(TelegramFake())
+    yield server
+    server.stop()
 
 
 @pytest.fixture
