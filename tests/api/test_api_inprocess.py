@@ -82,3 +82,19 @@ def test_disabled_api_is_no_service(tmp_path: Path) -> None:
 def test_token_check(header: str | None, expected: str | None, ok: bool) -> None:
     """Only ``Bearer <token>`` passes; no token configured means nobody passes."""
     assert token_ok(header, expected) is ok
+
+
+def test_crosspost_run_without_api_token_exits_with_config_error(tmp_path: Path) -> None:
+    """``crosspost run`` with ``[api] enabled`` and no token stops at once: exit 2, one line."""
+    import subprocess
+    import sys
+
+    from tests.api.conftest import crosspost_env, free_port, write_config
+
+    config = write_config(tmp_path, port=free_port(), telegram_url="http://127.0.0.1:9")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "run"], cwd=tmp_path,
+        env=crosspost_env(CROSSPOST_TELEGRAM__BOT_TOKEN="1:x"), capture_output=True, text=True,
+        timeout=60, check=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("config error: api.token: the HTTP API is enabled but no")
