@@ -105,17 +105,21 @@ def fit(
         return size(build(t, s, h))
 
     k = len(sentences)
-    while k > 0 and total(title, sentences[:k], ()) > limit:
+    size_k = total(title, sentences, ())
+    while k > 0 and size_k > limit:
         k -= 1
+        size_k = total(title, sentences[:k], ())
     chosen: list[str] = list(sentences[:k])
+    fits = size_k <= limit  # measured for exactly ``title`` and ``chosen``
     if not chosen and sentences:
         first = shrink(lambda x: total(title, [x] if x else [], ()), sentences[0], limit, measure)
         if first:
             chosen = [first]
-    if total(title, chosen, ()) > limit:
+            fits = total(title, chosen, ()) <= limit
+    if not fits:
         title = shrink(lambda x: total(x, chosen, ()), title, limit, measure)
-    if total(title, chosen, ()) > limit:
-        return None
+        if total(title, chosen, ()) > limit:
+            return None
     used: list[str] = []
     for tag in tags:
         if total(title, chosen, [*used, tag]) <= limit:

@@ -25,6 +25,7 @@ __all__ = ["CANDIDATES", "Scored", "score_sentences", "select"]
 CANDIDATES = 20
 
 _WORD3 = re.compile(r"[^\W_]{3,}")
+_WORD3_OR_BREAK = re.compile(r"[^\W_]{3,}|\n")
 _STOP = words(
     """a an the and or but if of to in on at by for with from as is are was were be been being it
     its this that these those he she they we you i his her their our my your them him us not no
@@ -43,11 +44,11 @@ _ATTRIBUTION = re.compile(
     r"сказав|заявив|зазначив|повідомив|сказала|заявила|сказал|заявил|отметил|сообщил|сообщила)\b",
     re.I,
 )
-_CAPTION = re.compile(
-    r"\((?:pictured|left|right|centre|center|top|bottom|above|below|inset|file photo)\b[^)]*\)"
-    r"|\bpictured\b|^[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3}:\s",
-    re.I,
+_CAPTION_PAREN = re.compile(
+    r"\((?:pictured|left|right|centre|center|top|bottom|above|below|inset|file photo)\b[^)]*\)", re.I
 )
+_CAPTION_WORD = re.compile(r"\bpictured\b", re.I)
+_CAPTION_LABEL = re.compile(r"[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3}:\s", re.I)
 _OPEN_QUOTE = "\"'“‘«„"
 _STEM = itemgetter(slice(0, 6))
 _FIRST = itemgetter(0)
@@ -68,13 +69,21 @@ def _stems(text: str) -> set[str]:
     return {w[:6] for w in _WORD3.findall(text.lower()) if w not in _STOP}
 
 
-def _features(text: str) -> tuple[frozenset[str], int]:
-    """Stems (as ``_stems``) and the number of capitalised or numeric words, from one scan."""
-    tokens = _WORD3.findall(text)
-    stems = frozenset(map(_STEM, set(" ".join(tokens).lower().split()) - _STOP))
-    # Dense words: capitalised or numeric (their first character is not a lowercase letter).
-    dense = len(tokens) - sum(map(str.islower, map(_FIRST, tokens)))
-    return stems, dense
+def _features(texts: Sequence[str]) -> list[tuple[frozenset[str], int]]:
+    """Per text: stems (as ``_stems``) and the number of capitalised or numeric words.
+
+    One token scan covers every text (a newline marks where each ends).
+    """
+    if not texts:
+        return []
+    joined = " ".join(_WORD3_OR_BREAK.findall("\n".join(texts)))
+    out: list[tuple[frozenset[str], int]] = []
+    for tokens_text, lower_text in zip(joined.split("\n"), joined.lower().split("\n"), strict=True):
+        tokens = tokens_text.split()
+        stems = frozenset(map(_STEM, set(lower_text.split()) - _STOP))
+        # Dense words: capitalised or numeric (their first character is not a lowercase letter).
+        out.append((stems, len(tokens) - sum(map(str.islower, map(_FIRST, tokens)))))
+    return out
 
 
 class Scored(NamedTuple):
@@ -93,7 +102,7 @@ def _logs(n: int) -> tuple[float, ...]:
 
 def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
     """Score every sentence of an article; higher is a better summary sentence."""
-    features = [_features(s.text) for s in sentences]
+    features = _features([s.text for s in sentences])
     stem_sets = [f[0] for f in features]
     doc: Counter[str] = Counter()
     for stems in stem_sets:
@@ -127,7 +136,7 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
             score -= 0.35
         if text[:1].islower():
             score -= 0.5
-        if ("(" in text or ":" in text or "pictured" in text.lower()) and _CAPTION.search(text):
+        if _caption(text):
             score -= 0.35
         if nwords < 6:
             score -= 0.5
@@ -137,6 +146,15 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
             score -= 0.5
         out.append(Scored(s, score, uniq))
     return out
+
+
+def _caption(text: str) -> bool:
+    """A photo caption or a "Label: ..." line, each pattern tried only when its mark is there."""
+    if "(" in text and _CAPTION_PAREN.search(text):
+        return True
+    if ":" in text and _CAPTION_LABEL.match(text):
+        return True
+    return "pictured" in text.lower() and _CAPTION_WORD.search(text) is not None
 
 
 def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
