@@ -195,7 +195,7 @@ def check_cron(expr: str) -> Any:
     fields = expr.split()
     if len(fields) != 5:
         raise ValueError(
-            f'cron: "{expr}" has {len(fields)} fields; expected 5 '
+            f'"{expr}" has {len(fields)} fields; expected 5 '
             "(minute hour day month day_of_week), e.g. \"0 9-18/3 * * mon-fri\""
         )
     dow = fields[4].lower()
@@ -203,12 +203,12 @@ def check_cron(expr: str) -> Any:
         if not _DOW_PART.fullmatch(part):
             if any(ch.isdigit() for ch in part.split("/")[0]):
                 raise ValueError(
-                    f'cron: day_of_week "{fields[4]}" is numeric; use day names such as '
+                    f'day_of_week "{fields[4]}" is numeric; use day names such as '
                     '"mon-fri" or "sat,sun": APScheduler counts Monday as 0 while crontab '
                     "counts Sunday as 0, so numbers would post on the wrong days"
                 )
             raise ValueError(
-                f'cron: day_of_week "{fields[4]}" is not a list of day names '
+                f'day_of_week "{fields[4]}" is not a list of day names '
                 'like "mon-fri" or "sat,sun"'
             )
     try:
@@ -217,4 +217,4 @@ def check_cron(expr: str) -> Any:
             day_of_week=dow, second="0", timezone=UTC,
         )
     except ValueError as exc:
-        raise ValueError(f'cron: "{expr}": {exc}') from None
+        raise ValueError(f'"{expr}": {exc}') from None

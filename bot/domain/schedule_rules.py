@@ -102,7 +102,11 @@ class ScheduleRules:
         put(self, "quiet_set", quiet)
         put(self, "not_quiet", complement(quiet))
         put(self, "allowed", intersect(windows, complement(quiet)))
-        put(self, "trigger", check_cron(self.cron) if self.cron is not None else None)
+        try:
+            trigger = check_cron(self.cron) if self.cron is not None else None
+        except ValueError as exc:
+            raise ValueError(f"cron: {exc}") from None
+        put(self, "trigger", trigger)
 
     @classmethod
     def build(

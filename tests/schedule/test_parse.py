@@ -182,3 +182,19 @@ def test_rules_parse_every_key() -> None:
     assert r.min_interval == timedelta(minutes=10)
     assert r.max_age == timedelta(hours=12)
     assert r.has_slots and r.max_per_hour == 4 and r.breaking_ignores_quiet_hours
+
+
+def test_rules_built_without_the_config_model_name_the_key() -> None:
+    """The pure builder reports mistakes with the key first, for callers outside settings."""
+    from bot.domain.schedule import ScheduleRules
+
+    for keys, prefix in (
+        ({"cron": "0 9 * * 1"}, "cron: "),
+        ({"min_interval": "soon"}, "min_interval: "),
+        ({"timezone": "Nowhere/City"}, "timezone: "),
+        ({"windows": ["7-23"]}, "windows[0]: "),
+        ({"slots": ["08:00"], "cron": "0 9 * * mon"}, "slots and cron"),
+    ):
+        with pytest.raises(ValueError) as info:
+            ScheduleRules.build(**{"timezone": "UTC", **keys})  # type: ignore[arg-type]
+        assert str(info.value).startswith(prefix)
