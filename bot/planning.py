@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ class Planner:
         self.state = state
         self.clock = clock
         self.rules: dict[str, ScheduleRules] = {}
+        self._lock = threading.Lock()
         self.use(settings)
 
     def use(self, settings: Settings) -> None:
@@ -45,7 +47,15 @@ class Planner:
                       for t in settings.targets}
 
     def replan(self) -> PlanSummary:
-        """Recompute planned times of every pending delivery; write only what changed."""
+        """Recompute planned times of every pending delivery; write only what changed.
+
+        Serialized: the API and the staff chat queue stories from worker threads while the
+        daemon plans in its event loop.
+        """
+        with self._lock:
+            return self._replan()
+
+    def _replan(self) -> PlanSummary:
         now = self.clock.now()
         by_target: dict[str, list[tuple[Delivery, Article]]] = defaultdict(list)
         for d, a in self.queue.pending_for_planning():

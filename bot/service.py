@@ -238,9 +238,10 @@ class Daemon:
             self.app.intake.settings = settings
             self.app.intake.composer = _composer(settings)
             self.app.planner.use(settings)
+            hook = self.app.dispatcher.on_published if self.app.dispatcher else None
             await self.app.aclose()
             self.app.dispatcher = None
-            build_dispatcher(self.app)
+            build_dispatcher(self.app, on_published=hook)
             self._resume_paused("config reload")
             self.app.state.put("config_refused", None, now)
             self.app.state.put("config_loaded", {"at": now.isoformat()}, now)

@@ -14,14 +14,14 @@ from tests.fakes.fixtures import make_telegram_server, make_x_server  # noqa: F4
 from tests.fakes.telegram_server import TelegramConfig
 
 pytestmark = pytest.mark.slow
-STORIES = 200
+STORIES = 500
 KILLS = 10
 
 
 def test_sigkill_mid_publishing_never_duplicates_or_loses(
     tmp_path: Path, make_telegram_server, make_x_server  # noqa: F811
 ) -> None:
-    """Ten SIGKILLs while publishing 600 deliveries: nothing reaches a chat or account twice,
+    """Ten SIGKILLs while publishing 1,500 deliveries: nothing reaches a chat or account twice,
     every X delivery ends published (reconciled on restart), and every Telegram delivery ends
     published or, where a kill hit mid-request, needs_review."""
     seed = random.randrange(1 << 30)
@@ -33,14 +33,15 @@ def test_sigkill_mid_publishing_never_duplicates_or_loses(
     killed_mid_run = 0
     for _ in range(KILLS):
         proc = start_daemon(p)
-        time.sleep(rng.uniform(0.9, 2.2))
+        time.sleep(rng.uniform(0.7, 1.6))
         before = len(tg.app.state()["messages"]) + len(x.app.state()["tweets"])  # type: ignore[attr-defined]
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         if before < STORIES * 3:
             killed_mid_run += 1
-    proc = start_daemon(p)
+    proc = start_daemon(p, "final.log")
     try:
+        assert wait_until(lambda: "crosspost running" in (p.root / "final.log").read_text(), 30)
         assert wait_until(lambda: all(d["state"] in ("published", "needs_review")
                                       for d in deliveries(p)), 120), f"seed {seed}"
     finally:
