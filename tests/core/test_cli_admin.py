@@ -96,3 +96,35 @@ def test_json_logs_carry_article_and_target(tmp_path: Path) -> None:
     changes = [e for e in events if e["event"] in ("sending", "published")]
     assert len(changes) == 4
     assert all(e["article"] == 1 and e["target"] in ("tg", "xa") for e in changes)
+
+
+def test_preview_counts_each_part_against_its_limit(tmp_path: Path) -> None:
+    """preview shows each target's parts with weighted (X) or UTF-16 (Telegram) length and
+    limit, for a file and for a queued story alike."""
+    p = make_project(tmp_path)
+    body = ("Rescuers reached the village after the storm on Tuesday. Power is back in most "
+            "homes, officials said. Schools reopen next week.")
+    (p.root / "b.txt").write_text(body)
+    r = p.run("preview", "--file", "b.txt", "--title", "Storm <update> & help",
+              "--url", "https://a.example/storm", "--json")
+    assert r.code == 0, r.err
+    data = r.json()
+    by_target = {t["target"]: t for t in data["targets"]}
+    x_part = by_target["xa"]["parts"][0]
+    assert x_part["unit"] == "weighted" and x_part["limit"] == 280
+    assert 0 < x_part["length"] <= 280 and "https://a.example/storm" in x_part["text"]
+    tg_part = by_target["tg"]["parts"][0]
+    assert tg_part["unit"] == "utf16" and tg_part["limit"] == 4096
+    assert "&lt;update&gt; &amp; help" in tg_part["text"]
+    p.run("queue", "add", "https://a.example/storm", "--title", "Storm", "--body-file", "b.txt")
+    queued = p.run("preview", "1", "--target", "xa")
+    assert queued.code == 0 and "/280 weighted" in queued.out
+    assert p.run("preview").code == 2
+
+
+def test_targets_resume_unpauses(tmp_path: Path) -> None:
+    """targets resume clears a pause; an unknown target is a usage error."""
+    p = make_project(tmp_path)
+    assert p.run("targets", "resume", "tg").code == 0
+    bad = p.run("targets", "resume", "nope")
+    assert bad.code == 2 and "unknown target" in bad.err
