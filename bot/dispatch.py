@@ -169,9 +169,21 @@ class Dispatcher:
                 await self._failed(lane, d, attempt_id, request, err)
             else:
                 self._published(d, attempt_id, receipt, "published", started)
+                self._respect_budget(lane)
         finally:
             self._active.discard(d.id)
             self._claimed.pop(d.id, None)
+
+    def _respect_budget(self, lane: Lane) -> None:
+        """Stop before the platform has to say 429: honour what its rate-limit headers say."""
+        budget = getattr(lane.publisher, "budget_until", None)
+        until = budget() if callable(budget) else None
+        if isinstance(until, datetime) and until > self.clock.now():
+            reason = f"posting budget used up until {until:%Y-%m-%d %H:%M:%S} UTC (rate-limit headers)"
+            self.state.block(lane.target, until, reason)
+            self._halted.add(lane.target)
+            log.info("target waits for its rate-limit window", extra={"target": lane.target,
+                                                                       "until": until.isoformat()})
 
     def _finish(self, d: Delivery, attempt_id: str, **kwargs: Any) -> bool:
         """Record the end of an attempt (its start time comes from the claim)."""
@@ -190,7 +202,7 @@ class Dispatcher:
     async def _failed(self, lane: Lane, d: Delivery, attempt_id: str, request: PublishRequest,
                       error: PublishError) -> None:
         now = self.clock.now()
-        reconciles = bool(getattr(lane.publisher, "reconciles", lane.platform is Platform.X))
+        reconciles = lane.publisher.reconciles
         if isinstance(error, DuplicateContentError) and reconciles:
             # the platform has identical text: ours from an unknown-outcome attempt, or not
             await self._reconcile(lane, d, attempt_id, request, fallback=S.FAILED,

@@ -71,7 +71,12 @@ class PublishRequest:
 
 
 class Publisher(Protocol):
-    """Sends posts to one platform (or the outbox). Raises ``PublishError`` kinds on failure."""
+    """Sends posts to one platform (or the outbox). Raises ``PublishError`` kinds on failure.
+
+    ``reconciles`` says whether ``find_published`` can answer (X, the outbox) or not (Telegram).
+    """
+
+    reconciles: bool
 
     async def publish(self, request: PublishRequest) -> PublishReceipt:
         """Send every part of ``request.post`` not yet sent; return the ids."""

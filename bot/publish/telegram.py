@@ -71,6 +71,8 @@ class TelegramPublisher:
     ptb itself never retries; every failure is raised as a ``PublishError`` kind.
     """
 
+    reconciles = False  # the Bot API cannot list a channel's history
+
     def __init__(
         self,
         *,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -31,6 +32,8 @@ class RedirectingSession(requests.Session):
         super().__init__()
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.post_remaining: int | None = None
+        self.post_reset: float | None = None
 
     def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
         """Rewrite the host before the request is signed (OAuth signs the final URL)."""
@@ -42,7 +45,18 @@ class RedirectingSession(requests.Session):
         """Send with the (connect, read) timeout unless one was given."""
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
+        response = super().send(request, **kwargs)
+        if request.method == "POST" and (request.path_url or "").startswith("/2/tweets"):
+            self._note_budget(response.headers)
+        return response
+
+    def _note_budget(self, headers: Any) -> None:
+        """Remember what X says is left of the posting window (``x-rate-limit-*``)."""
+        try:
+            self.post_remaining = int(headers["x-rate-limit-remaining"])
+            self.post_reset = float(headers["x-rate-limit-reset"])
+        except (KeyError, TypeError, ValueError):
+            self.post_remaining = self.post_reset = None
 
 
 def normalise(text: str) -> str:
@@ -56,6 +70,8 @@ def normalise(text: str) -> str:
 
 class XPublisher:
     """Sends posts and threads to one X account (``Publisher`` port)."""
+
+    reconciles = True  # recent posts can be listed, so an unknown outcome is checked, not resent
 
     def __init__(
         self,
@@ -132,6 +148,13 @@ class XPublisher:
             if normalise(str(tweet.text)) == wanted:
                 ids = (*sent, str(tweet.id))
                 return PublishReceipt(ids, self._permalink(ids[0]))
+        return None
+
+    def budget_until(self) -> datetime | None:
+        """When the account may post again, if its last answer said none are left."""
+        session = self._session
+        if session.post_remaining == 0 and session.post_reset is not None:
+            return datetime.fromtimestamp(session.post_reset, UTC)
         return None
 
     async def aclose(self) -> None:
