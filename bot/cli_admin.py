@@ -159,10 +159,10 @@ def preview(ctx: Context, article_id: int | None, file: Path | None, title: str 
 
     settings = ctx.settings()
     if article_id is not None:
-        from bot.intake import _draft_of
+        from bot.intake import draft_of
 
         article, _ = ctx.app().queue.get_article(article_id)
-        draft = _draft_of(article)
+        draft = draft_of(article)
     elif file and title and url:
         from bot.domain.models import ArticleDraft
 

@@ -9,7 +9,7 @@ import click
 
 from bot.cli import Context, emit, pass_ctx
 from bot.domain.errors import InputError
-from bot.domain.models import ArticleDraft, DeliveryState, Priority
+from bot.domain.models import DeliveryState, Priority
 from bot.views import article_json, article_text, local
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -35,44 +35,26 @@ def queue() -> None:
 def add(ctx: Context, url: str, title: str | None, body_file: Path | None, image_url: str | None,
         priority: str, not_before: str | None, targets: str | None, as_json: bool) -> None:
     """Queue one story; prints its id (the existing one when the URL was queued before)."""
-    from bot.intake import parse_time
+
+    from bot.stories import queue_story
 
     app = ctx.app()
-    overrides = {
-        "priority": Priority(priority),
-        "targets": tuple(t.strip() for t in targets.split(",") if t.strip()) if targets else None,
-        "not_before": parse_time(not_before) if not_before else None,
-    }
-    if body_file is None:
-        draft = _fetch_draft(ctx, url, title=title, image_url=image_url)
-    else:
-        if not title:
-            raise InputError("--title is required with --body-file")
+    if body_file is not None and not title:
+        raise InputError("--title is required with --body-file")
+    text = None
+    if body_file is not None:
         text = sys.stdin.read() if str(body_file) == "-" else _read(body_file)
-        draft = ArticleDraft(url=url, title=title, text=text, image_url=image_url)
-    from dataclasses import replace
-
-    draft = replace(draft, source="cli", **overrides)  # type: ignore[arg-type]
-    added = app.intake.add(draft)
+    data = {"url": url, "title": title, "text": text, "image_url": image_url,
+            "priority": priority, "not_before": not_before,
+            "targets": [t.strip() for t in targets.split(",") if t.strip()] if targets else None}
+    added = queue_story(app, {k: v for k, v in data.items() if v is not None}, source="cli",
+                        fetch_text=body_file is None)
     article, deliveries = app.queue.get_article(added.article_id)
     note = "queued" if added.created else "already queued"
     emit(article_json(article, deliveries) | {"created": added.created}, as_json,
          f"{article.id}" if not ctx.verbose else f"{article.id} ({note})")
     if not as_json and not added.created:
         click.echo(f"note: {url} was already queued as story {article.id}", err=True)
-
-
-def _fetch_draft(ctx: Context, url: str, *, title: str | None, image_url: str | None
-                 ) -> ArticleDraft:
-    try:
-        from bot.ingest.story import fetch_story
-    except ImportError:
-        raise InputError("give --title and --body-file (fetching pages is not available)") from None
-    settings = ctx.settings()
-    draft = fetch_story(url, settings=settings.fetch)
-    from dataclasses import replace
-
-    return replace(draft, title=title or draft.title, image_url=image_url or draft.image_url)
 
 
 def _read(path: Path) -> str:

@@ -136,7 +136,7 @@ class Intake:
         chosen = [d for d in found if d.state in RETRYABLE_STATES]
         for d in chosen:
             if d.target in targets:
-                self.store.rerender(d.id, self.composer(_draft_of(article), targets[d.target]), now)
+                self.store.rerender(d.id, self.composer(draft_of(article), targets[d.target]), now)
         moved = self.store.set_state(
             article_id, from_states=RETRYABLE_STATES, to=DeliveryState.PENDING, now=now,
             reason="retry requested by staff",
@@ -155,8 +155,10 @@ def draft_from_mapping(data: object, *, source: str) -> ArticleDraft:
     if extra:
         raise InputError(f"unknown field(s): {', '.join(extra)}")
     for field in ("url", "title"):
-        if not isinstance(data.get(field), str) or not data[field].strip():
+        if not isinstance(data.get(field), str):
             raise InputError(f"missing field: {field}")
+        if not data[field].strip():
+            raise InputError(f"{field} is empty")
     targets = data.get("targets")
     if isinstance(targets, str):
         targets = [t.strip() for t in targets.split(",") if t.strip()]
@@ -197,8 +199,10 @@ def parse_time(value: object) -> datetime:
     return parsed
 
 
-def _draft_of(article: Article) -> ArticleDraft:
+def draft_of(article: Article) -> ArticleDraft:
+    """A stored story as a draft again (re-rendering on retry, previews)."""
     return ArticleDraft(
         url=article.url, title=article.title, text=article.text, image_url=article.image_url,
         language=article.language, priority=article.priority, tags=article.tags,
+        source=article.source,
     )

@@ -9,9 +9,10 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.api.auth import bearer
 from bot.api.models import PROBLEMS, ArticleIn, Moved
-from bot.api.stories import draft_of, queue_story
 from bot.domain.models import DeliveryState
+from bot.intake import draft_of
 from bot.preview import preview_data
+from bot.stories import queue_story
 from bot.views import article_json
 from bot.wiring import App
 

@@ -10,12 +10,13 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.api.stories import draft_of, queue_story
 from bot.domain.errors import FetchError, InputError, NotFoundError
 from bot.domain.models import DeliveryState
+from bot.intake import draft_of
 from bot.preview import preview_data
 from bot.staff import replies
 from bot.status import status_data, status_text
+from bot.stories import queue_story
 from bot.wiring import App
 
 log = logging.getLogger("crosspost.staff")

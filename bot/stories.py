@@ -1,4 +1,4 @@
-"""Queue a story from a mapping or a bare URL (fetched and extracted): shared by API and chat."""
+"""Queue a story from a mapping or a bare URL (fetched and extracted): CLI, API and chat."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.domain.errors import InputError
-from bot.domain.models import Article, ArticleDraft
+from bot.domain.models import ArticleDraft
 from bot.domain.urls import canonical_url, check_url
 from bot.intake import Added, draft_from_mapping
 from bot.wiring import App
@@ -23,10 +23,11 @@ def fetch(app: App, url: str) -> ArticleDraft:
     return draft
 
 
-def queue_story(app: App, data: dict[str, Any], *, source: str) -> Added:
-    """Queue a story (blocking: database and network). Without a title the URL is fetched;
+def queue_story(app: App, data: dict[str, Any], *, source: str, fetch_text: bool = False) -> Added:
+    """Queue a story (blocking: database and network). Without a title (or, with
+    ``fetch_text``, without a text) the URL is fetched and extracted, the given fields winning;
     a URL already queued returns the existing story without fetching."""
-    if data.get("title"):
+    if data.get("title") and (data.get("text") or not fetch_text):
         return app.intake.add(draft_from_mapping(data, source=source))
     url = check_url(str(data.get("url") or ""))
     existing = app.queue.find_by_canonical(canonical_url(url))
@@ -40,12 +41,3 @@ def queue_story(app: App, data: dict[str, Any], *, source: str) -> Added:
     draft = replace(draft, canonical_url=fetched.canonical_url,
                     published_at=fetched.published_at)
     return app.intake.add(draft)
-
-
-def draft_of(article: Article) -> ArticleDraft:
-    """A stored story as a draft again (for previews)."""
-    return ArticleDraft(
-        url=article.url, title=article.title, text=article.text, image_url=article.image_url,
-        language=article.language, priority=article.priority, tags=article.tags,
-        source=article.source,
-    )
