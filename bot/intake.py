@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -17,6 +18,7 @@ from bot.store.queue import NewDelivery, QueueStore
 
 Composer = Callable[[ArticleDraft, TargetConfig], Post]
 
+log = logging.getLogger("crosspost.intake")
 MAX_TITLE = 1000
 MAX_TEXT = 200_000
 
@@ -68,6 +70,8 @@ class Intake:
             content_hash=digest,
         )
         if created:
+            log.info("queued", extra={"article": article_id, "source": draft.source,
+                                      "targets": ",".join(t.name for t in targets)})
             self._changed()
         return Added(article_id, created)
 
@@ -124,6 +128,7 @@ class Intake:
             from_states=(DeliveryState.PENDING, DeliveryState.NEEDS_REVIEW),
             to=DeliveryState.CANCELLED, now=self.clock.now(), reason="cancelled by staff",
         )
+        log.info("cancelled", extra={"article": article_id, "deliveries": moved})
         self._changed()
         return moved
 
@@ -141,6 +146,7 @@ class Intake:
             article_id, from_states=RETRYABLE_STATES, to=DeliveryState.PENDING, now=now,
             reason="retry requested by staff",
         )
+        log.info("pending again (retry)", extra={"article": article_id, "deliveries": moved})
         self._changed()
         return moved
 
