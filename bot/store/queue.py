@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -34,6 +34,14 @@ class NewDelivery:
     target: str
     platform: Platform
     post: Post
+
+
+_SET_PLAN = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("did"), deliveries.c.state == S.PENDING.value)
+    .values(planned_at=bindparam("at", type_=deliveries.c.planned_at.type),
+            plan_reason=bindparam("why"))
+)
 
 
 class QueueStore(SendLog, QueueReports):
@@ -206,12 +214,7 @@ class QueueStore(SendLog, QueueReports):
         if not plans:
             return
         with self.engine.begin() as conn:
-            for delivery_id, planned_at, reason in plans:
-                conn.execute(
-                    update(deliveries)
-                    .where(deliveries.c.id == delivery_id, deliveries.c.state == S.PENDING.value)
-                    .values(planned_at=planned_at, plan_reason=reason)
-                )
+            conn.execute(_SET_PLAN, [{"did": d, "at": at, "why": why} for d, at, why in plans])
 
     def expire(self, delivery_id: int, reason: str, now: datetime) -> bool:
         """Mark a pending delivery ``expired`` with the reason."""
