@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from itertools import chain
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -25,7 +26,6 @@ __all__ = ["CANDIDATES", "Scored", "score_sentences", "select"]
 CANDIDATES = 20
 
 _WORD3 = re.compile(r"[^\W_]{3,}")
-_WORD3_OR_BREAK = re.compile(r"[^\W_]{3,}|\n")
 _STOP = words(
     """a an the and or but if of to in on at by for with from as is are was were be been being it
     its this that these those he she they we you i his her their our my your them him us not no
@@ -39,10 +39,10 @@ _STOP = words(
     был была были будет быть которые который которая это этот эта эти того тому когда где кто ли
     или"""
 )
-_ATTRIBUTION = re.compile(
-    r"\b(?:said|says|told|according|added|explained|claimed|insisted|admitted|warned|stated|"
-    r"сказав|заявив|зазначив|повідомив|сказала|заявила|сказал|заявил|отметил|сообщил|сообщила)\b",
-    re.I,
+# Words that attribute a quote (a quote without one of them is penalised).
+_ATTRIBUTION_WORDS = words(
+    """said says told according added explained claimed insisted admitted warned stated
+    сказав заявив зазначив повідомив сказала заявила сказал заявил отметил сообщил сообщила"""
 )
 _CAPTION_PAREN = re.compile(
     r"\((?:pictured|left|right|centre|center|top|bottom|above|below|inset|file photo)\b[^)]*\)", re.I
@@ -69,21 +69,47 @@ def _stems(text: str) -> set[str]:
     return {w[:6] for w in _WORD3.findall(text.lower()) if w not in _STOP}
 
 
-def _features(texts: Sequence[str]) -> list[tuple[frozenset[str], int]]:
-    """Per text: stems (as ``_stems``) and the number of capitalised or numeric words.
+# ASCII sentences skip the regex: letters and digits lowercased, every other byte a space.
+_ASCII_WORDS = bytes(c if chr(c).isalnum() and c < 128 else 32 for c in range(256)).lower()
+# Letter classes: lowercase "a", uppercase or digit "A", anything else a space.
+_ASCII_CLASSES = bytes(
+    97 if chr(c).islower() and c < 128 else 65 if chr(c).isalnum() and c < 128 else 32 for c in range(256)
+)
+_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+# Stop words and every word shorter than three characters (not content words).
+_ASCII_SKIP = frozenset(
+    {w.encode() for w in _STOP if w.isascii()} | {(a + b).encode() for a in _ALNUM for b in ("", *_ALNUM)}
+)
+# A word of three or more characters whose first is not lowercase, after a space in the classes.
+_DENSE_STARTS = (b" Aaa", b" AaA", b" AAa", b" AAA")
 
-    One token scan covers every text (a newline marks where each ends).
-    """
-    if not texts:
-        return []
-    joined = " ".join(_WORD3_OR_BREAK.findall("\n".join(texts)))
+
+def _ascii_features(text: str) -> tuple[frozenset[str], int]:
+    """``_features`` of one ASCII text by byte translation (same result, no regex)."""
+    raw = text.encode("ascii")
+    content = set(raw.translate(_ASCII_WORDS).split()) - _ASCII_SKIP
+    stems = frozenset(b" ".join(map(_STEM, content)).decode("ascii").split())
+    classes = b" " + raw.translate(_ASCII_CLASSES)
+    return stems, sum(map(classes.count, _DENSE_STARTS))
+
+
+def _features(texts: Sequence[str]) -> list[tuple[frozenset[str], int]]:
+    """Per text: stems (as ``_stems``) and the number of capitalised or numeric words."""
     out: list[tuple[frozenset[str], int]] = []
-    for tokens_text, lower_text in zip(joined.split("\n"), joined.lower().split("\n"), strict=True):
-        tokens = tokens_text.split()
-        stems = frozenset(map(_STEM, set(lower_text.split()) - _STOP))
+    for text in texts:
+        if text.isascii():
+            out.append(_ascii_features(text))
+            continue
+        tokens = _WORD3.findall(text)
+        stems = frozenset(map(_STEM, set(" ".join(tokens).lower().split()) - _STOP))
         # Dense words: capitalised or numeric (their first character is not a lowercase letter).
         out.append((stems, len(tokens) - sum(map(str.islower, map(_FIRST, tokens)))))
     return out
+
+
+def _attributed(text: str) -> bool:
+    """Whether ``text`` names a speaker (said, told, according, ...)."""
+    return not _ATTRIBUTION_WORDS.isdisjoint(_WORD3.findall(text.lower()))
 
 
 class Scored(NamedTuple):
@@ -104,16 +130,13 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
     """Score every sentence of an article; higher is a better summary sentence."""
     features = _features([s.text for s in sentences])
     stem_sets = [f[0] for f in features]
-    doc: Counter[str] = Counter()
-    for stems in stem_sets:
-        doc.update(stems)
+    doc = Counter(chain.from_iterable(stem_sets))
     logs = _logs(len(sentences))
+    weight = dict(zip(doc, map(logs.__getitem__, doc.values()), strict=True))
     title_stems = _stems(title)
     n = len(sentences)
     raw_cent = [
-        sum(map(logs.__getitem__, map(doc.__getitem__, stems))) / math.sqrt(len(stems) + 4)
-        if stems
-        else 0.0
+        sum(map(weight.__getitem__, stems)) / math.sqrt(len(stems) + 4) if stems else 0.0
         for stems in stem_sets
     ]
     top = max(raw_cent, default=0.0) or 1.0
@@ -121,20 +144,19 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
     for s, (uniq, dense), cent in zip(sentences, features, raw_cent, strict=True):
         text = s.text
         nwords = text.count(" ") + 1  # cleaned text: single spaces, no edge spaces
-        position = (1.0 + s.index) ** -POSITION_DECAY
         title_overlap = len(uniq & title_stems) / len(title_stems) if title_stems else 0.0
-        density = dense / (nwords + 1)
         score = (
-            W_POSITION * position
+            W_POSITION * (1.0 + s.index) ** -POSITION_DECAY
             + W_CENTRALITY * (cent / top)
             + W_TITLE * title_overlap
-            + W_DENSITY * density
+            + W_DENSITY * (dense / (nwords + 1))
         )
         if text.endswith("?"):
             score -= 0.4
-        if text[:1] in _OPEN_QUOTE and not _ATTRIBUTION.search(text):
+        first = text[:1]
+        if first in _OPEN_QUOTE and not _attributed(text):
             score -= 0.35
-        if text[:1].islower():
+        if first.islower():
             score -= 0.5
         if _caption(text):
             score -= 0.35
