@@ -148,7 +148,8 @@ _FINAL_PUNCT = ".!?…:;\"'”’»)]"
 def normalize(text: str) -> str:
     """NFC, no control or invisible characters (joiners kept), single spaces, trimmed lines."""
     text = unicodedata.normalize("NFC", text)
-    if _ODD.search(text) is not None:
+    # Every odd character is unprintable, so a printable text (no-break spaces aside) has none.
+    if not text.replace("\xa0", " ").isprintable() and _ODD.search(text) is not None:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         text = _INVISIBLE.sub("", text)
         text = _CONTROL.sub("", text)
@@ -157,9 +158,21 @@ def normalize(text: str) -> str:
         if "\x85" in line or "\u2028" in line or "\u2029" in line:
             # str.split would break at these too; keep them, collapse only our spaces.
             lines.append(_SPACES.sub(" ", line).strip())
+            continue
+        spaced = line.replace("\xa0", " ")
+        # Every space character but " " is unprintable: such a line needs no collapsing.
+        if spaced.isprintable() and "  " not in spaced and spaced[:1] != " " and spaced[-1:] != " ":
+            lines.append(spaced)
         else:
             lines.append(" ".join(line.split()))
     return "\n".join(lines)
+
+
+def _markdown_lines(text: str) -> bool:
+    """Whether a line starts like Markdown (heading, quote, fence, rule); one line: one match."""
+    if "\n" not in text:
+        return _MD_LINE_HINT.match(text) is not None
+    return _MD_LINE_HINT.search(text) is not None
 
 
 def _from_html(raw: str) -> str:
@@ -256,7 +269,7 @@ def clean_blocks(raw: str) -> list[Block]:
         return []
     text = _from_html(raw) if _HTML_HINT.search(raw) else html.unescape(raw)
     text = normalize(text)
-    if any(mark in text for mark in _MD_MARKS) or _MD_LINE_HINT.search(text):
+    if any(mark in text for mark in _MD_MARKS) or _markdown_lines(text):
         text = normalize(_from_markdown(text))
     lines = text.split("\n")
     blocks: list[Block] = []

@@ -64,9 +64,9 @@ LONG_WORDS = 80
 LONG_PENALTY = 0.25
 
 
-def _stems(text: str) -> set[str]:
-    """Six-letter stems of the content words (three letters or more, not stop words)."""
-    return {w[:6] for w in _WORD3.findall(text.lower()) if w not in _STOP}
+def _stems(text: str) -> set[bytes]:
+    """Six-letter stems (UTF-8) of the content words (three letters or more, not stop words)."""
+    return {w[:6].encode() for w in _WORD3.findall(text.lower()) if w not in _STOP}
 
 
 # ASCII sentences skip the regex: letters and digits lowercased, every other byte a space.
@@ -84,24 +84,24 @@ _ASCII_SKIP = frozenset(
 _DENSE_STARTS = (b" Aaa", b" AaA", b" AAa", b" AAA")
 
 
-def _ascii_features(text: str) -> tuple[frozenset[str], int]:
+def _ascii_features(text: str) -> tuple[frozenset[bytes], int]:
     """``_features`` of one ASCII text by byte translation (same result, no regex)."""
     raw = text.encode("ascii")
-    content = set(raw.translate(_ASCII_WORDS).split()) - _ASCII_SKIP
-    stems = frozenset(b" ".join(map(_STEM, content)).decode("ascii").split())
+    stems = frozenset(map(_STEM, set(raw.translate(_ASCII_WORDS).split()) - _ASCII_SKIP))
     classes = b" " + raw.translate(_ASCII_CLASSES)
     return stems, sum(map(classes.count, _DENSE_STARTS))
 
 
-def _features(texts: Sequence[str]) -> list[tuple[frozenset[str], int]]:
+def _features(texts: Sequence[str]) -> list[tuple[frozenset[bytes], int]]:
     """Per text: stems (as ``_stems``) and the number of capitalised or numeric words."""
-    out: list[tuple[frozenset[str], int]] = []
+    out: list[tuple[frozenset[bytes], int]] = []
     for text in texts:
         if text.isascii():
             out.append(_ascii_features(text))
             continue
         tokens = _WORD3.findall(text)
-        stems = frozenset(map(_STEM, set(" ".join(tokens).lower().split()) - _STOP))
+        words = set(" ".join(tokens).lower().split()) - _STOP
+        stems = frozenset(map(str.encode, map(_STEM, words)))
         # Dense words: capitalised or numeric (their first character is not a lowercase letter).
         out.append((stems, len(tokens) - sum(map(str.islower, map(_FIRST, tokens)))))
     return out
@@ -117,7 +117,7 @@ class Scored(NamedTuple):
 
     sentence: Sentence
     score: float
-    stems: frozenset[str]
+    stems: frozenset[bytes]
 
 
 @lru_cache(maxsize=64)
@@ -131,27 +131,29 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
     features = _features([s.text for s in sentences])
     stem_sets = [f[0] for f in features]
     doc = Counter(chain.from_iterable(stem_sets))
-    logs = _logs(len(sentences))
-    weight = dict(zip(doc, map(logs.__getitem__, doc.values()), strict=True))
+    log_df = map(_logs(len(sentences)).__getitem__, doc.values())
+    weight = dict(zip(doc, log_df, strict=True)).__getitem__
     title_stems = _stems(title)
-    n = len(sentences)
+    penalty_no_words = 0.5 if len(sentences) > 1 else 0.0
     raw_cent = [
-        sum(map(weight.__getitem__, stems)) / math.sqrt(len(stems) + 4) if stems else 0.0
-        for stems in stem_sets
+        sum(map(weight, stems)) / math.sqrt(len(stems) + 4) if stems else 0.0 for stems in stem_sets
     ]
     top = max(raw_cent, default=0.0) or 1.0
+    positions = _positions(len(sentences))
     out: list[Scored] = []
+    append = out.append
     for s, (uniq, dense), cent in zip(sentences, features, raw_cent, strict=True):
         text = s.text
         nwords = text.count(" ") + 1  # cleaned text: single spaces, no edge spaces
+        index = s.index
         title_overlap = len(uniq & title_stems) / len(title_stems) if title_stems else 0.0
         score = (
-            W_POSITION * (1.0 + s.index) ** -POSITION_DECAY
+            W_POSITION * (positions[index] if index < len(positions) else _position(index))
             + W_CENTRALITY * (cent / top)
             + W_TITLE * title_overlap
             + W_DENSITY * (dense / (nwords + 1))
         )
-        if text.endswith("?"):
+        if text[-1:] == "?":
             score -= 0.4
         first = text[:1]
         if first in _OPEN_QUOTE and not _attributed(text):
@@ -164,10 +166,21 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
             score -= 0.5
         elif nwords > LONG_WORDS:
             score -= LONG_PENALTY
-        if n > 1 and not uniq:
-            score -= 0.5
-        out.append(Scored(s, score, uniq))
+        if not uniq:
+            score -= penalty_no_words
+        append(Scored(s, score, uniq))
     return out
+
+
+def _position(index: int) -> float:
+    """The position part of a score: news puts its point first."""
+    return (1.0 + index) ** -POSITION_DECAY
+
+
+@lru_cache(maxsize=64)
+def _positions(n: int) -> tuple[float, ...]:
+    """``_position`` of the first ``n`` indices."""
+    return tuple(map(_position, range(n)))
 
 
 def _caption(text: str) -> bool:
@@ -179,7 +192,7 @@ def _caption(text: str) -> bool:
     return "pictured" in text.lower() and _CAPTION_WORD.search(text) is not None
 
 
-def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+def _near_duplicate(a: frozenset[bytes], b: frozenset[bytes]) -> bool:
     if not a or not b:
         return a == b
     return len(a & b) / min(len(a), len(b)) > 0.7

@@ -18,6 +18,18 @@ X_SUMMARY_CHARS = 200  # default summary budget (weighted), leaving room for the
 _THREAD_SUMMARY_FACTOR = 4
 
 
+def _post_length(text: str) -> int:
+    """``weighted_length`` of a post, its last word (the link) counted on its own.
+
+    Exact: no link, emoji sequence or NFC composition spans a space, so the length of
+    ``a + " " + b`` is ``a``'s plus one plus ``b``'s, and the link's length stays cached.
+    """
+    head, space, tail = text.rpartition(" ")
+    if not space:
+        return weighted_length(text)
+    return weighted_length(head) + 1 + weighted_length(tail)
+
+
 def _default_build(url: str) -> Build:
     def build(title: str, sentences: Sequence[str], tags: Sequence[str]) -> str:
         body = " ".join(sentences) if sentences else title
@@ -84,12 +96,12 @@ def x_parts(
             return parts
     if template:
         build = _template_build(template, prepared, url, image_url)
-        done = fit(build, weighted_length, limit, prepared.title, sentences, tags, weighted_length)
+        done = fit(build, _post_length, limit, prepared.title, sentences, tags, weighted_length)
         if done is not None:
             return (done[0],)
     build = _default_build(url)
     body = sentences or ([prepared.title] if prepared.title else [])
-    done = fit(build, weighted_length, limit, "", body, tags, weighted_length)
+    done = fit(build, _post_length, limit, "", body, tags, weighted_length)
     if done is not None:
         return (done[0],)
     return (url,) if weighted_length(url) <= limit else ("",)

@@ -170,6 +170,11 @@ def weighted_length(text: str, *, emoji_parsing: bool = True) -> int:
     """X's weighted length of ``text`` (twitter-text v3; ``emoji_parsing=False`` gives v2)."""
     if text.isascii() and text.count(".") == text.count(". ") + text.endswith("."):
         return len(text)  # ASCII with every dot before a space or at the end: no link, no emoji
+    return _full_length(text, emoji_parsing)
+
+
+def _full_length(text: str, emoji_parsing: bool) -> int:
+    """``weighted_length`` without its ASCII shortcut."""
     text = unicodedata.normalize("NFC", text)
     spans: dict[int, tuple[int, int]] = {}
     for s, e in link_spans(text):
