@@ -174,7 +174,7 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
 
 def _position(index: int) -> float:
     """The position part of a score: news puts its point first."""
-    return (1.0 + index) ** -POSITION_DECAY
+    return float((1.0 + index) ** -POSITION_DECAY)
 
 
 @lru_cache(maxsize=64)
