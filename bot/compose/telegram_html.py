@@ -34,6 +34,8 @@ _ATTR = re.compile(r"""([a-zA-Z-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))
 
 def utf16_len(text: str) -> int:
     """Length of ``text`` in UTF-16 code units, as Telegram counts it."""
+    if text.isascii():
+        return len(text)
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 

@@ -34,20 +34,45 @@ def _size(html_text: str) -> int:
         return 1 << 30
 
 
-def _default_build(url: str, label: str) -> Build:
-    def build(title: str, sentences: Sequence[str], tags: Sequence[str]) -> str:
+class _Default:
+    """The default layout; it remembers the plain text of what it built, so measuring it
+    needs no parsing."""
+
+    def __init__(self, url: str, label: str) -> None:
+        self.link = f'<a href="{escape(url)}">{escape(label)}</a>' if url else ""
+        self.label = label
+        self.plain: dict[str, str] = {}
+
+    def __call__(self, title: str, sentences: Sequence[str], tags: Sequence[str]) -> str:
+        """The HTML of ``title``, ``sentences`` and ``tags`` around the link."""
         blocks = []
+        plain = []
         if title:
             blocks.append(f"<b>{escape(title)}</b>")
+            plain.append(title)
         if sentences:
-            blocks.append(escape(" ".join(sentences)))
-        if url:
-            blocks.append(f'<a href="{escape(url)}">{escape(label)}</a>')
+            summary = " ".join(sentences)
+            blocks.append(escape(summary))
+            plain.append(summary)
+        if self.link:
+            blocks.append(self.link)
+            plain.append(self.label)
         if tags:
-            blocks.append(escape(" ".join(tags)))
-        return "\n\n".join(blocks)
+            hashtags = " ".join(tags)
+            blocks.append(escape(hashtags))
+            plain.append(hashtags)
+        html = "\n\n".join(blocks)
+        self.plain[html] = "\n\n".join(plain)
+        return html
 
-    return build
+    def size(self, html_text: str) -> int:
+        """``_size`` of ``html_text``, from the remembered plain text when this layout built it."""
+        plain = self.plain.get(html_text)
+        return _size(html_text) if plain is None else utf16_len(plain)
+
+
+def _default_build(url: str, label: str) -> _Default:
+    return _Default(url, label)
 
 
 def _template_build(source: str, prepared: Prepared, url: str, image_url: str | None, label: str) -> Build:
@@ -84,7 +109,8 @@ def _render(
     tags: Sequence[str],
 ) -> tuple[str, int]:
     for build in builds:
-        done = fit(build, _size, limit, title, sentences, tags, utf16_len)
+        size = build.size if isinstance(build, _Default) else _size
+        done = fit(build, size, limit, title, sentences, tags, utf16_len)
         if done is not None:
             return done
     return "", 0
