@@ -148,8 +148,11 @@ _FINAL_PUNCT = ".!?…:;\"'”’»)]"
 def normalize(text: str) -> str:
     """NFC, no control or invisible characters (joiners kept), single spaces, trimmed lines."""
     text = unicodedata.normalize("NFC", text)
-    # Every odd character is unprintable, so a printable text (no-break spaces aside) has none.
-    if not text.replace("\xa0", " ").isprintable() and _ODD.search(text) is not None:
+    # Every odd, line-breaking or space character but " " and no-break spaces is unprintable.
+    spaced = text.replace("\xa0", " ")
+    if spaced.isprintable():
+        return _collapse(spaced)
+    if _ODD.search(text) is not None:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         text = _INVISIBLE.sub("", text)
         text = _CONTROL.sub("", text)
@@ -160,12 +163,15 @@ def normalize(text: str) -> str:
             lines.append(_SPACES.sub(" ", line).strip())
             continue
         spaced = line.replace("\xa0", " ")
-        # Every space character but " " is unprintable: such a line needs no collapsing.
-        if spaced.isprintable() and "  " not in spaced and spaced[:1] != " " and spaced[-1:] != " ":
-            lines.append(spaced)
-        else:
-            lines.append(" ".join(line.split()))
+        lines.append(_collapse(spaced) if spaced.isprintable() else " ".join(line.split()))
     return "\n".join(lines)
+
+
+def _collapse(line: str) -> str:
+    """``" ".join(line.split())`` for a line whose only space character is ``" "``."""
+    while "  " in line:
+        line = line.replace("  ", " ")
+    return line.strip(" ")
 
 
 def _markdown_lines(text: str) -> bool:
@@ -231,8 +237,11 @@ def _key_starts(lower: str, keys: tuple[str, ...]) -> list[int]:
     return sorted(starts)
 
 
-def _strip_inline(line: str) -> str:
-    """Remove inline boilerplate, trying each pattern only where one of its keys occurs."""
+def _strip_inline(line: str) -> tuple[str, str]:
+    """Remove inline boilerplate, trying each pattern only where one of its keys occurs.
+
+    Returns the line and its lowercase form.
+    """
     lower = line.lower()
     for keys, pattern in _INLINE_BOILERPLATE:
         starts = _key_starts(lower, keys)
@@ -252,15 +261,16 @@ def _strip_inline(line: str) -> str:
         if pieces:
             line = "".join(pieces) + line[last:]
             lower = line.lower()
-    return line
+    return line, lower
 
 
-def _boilerplate_line(line: str) -> bool:
+def _boilerplate_line(line: str, newsletter: bool = True) -> bool:
+    """Whether ``line`` is boilerplate; ``newsletter=False`` says the word is not in it."""
     if _LINE_BOILERPLATE.match(line) or _BYLINE.match(line):
         return True
     if len(line) <= _CREDIT_MAX and _CREDIT_LINE.match(line):
         return True
-    return "newsletter" in line.lower() and _NEWSLETTER_LINE.match(line) is not None
+    return newsletter and "newsletter" in line.lower() and _NEWSLETTER_LINE.match(line) is not None
 
 
 def clean_blocks(raw: str) -> list[Block]:
@@ -278,9 +288,10 @@ def clean_blocks(raw: str) -> list[Block]:
             continue
         explicit_heading = line.startswith("## ")
         line = line.removeprefix("## ").strip()
-        line = _strip_inline(line)
+        line, lower = _strip_inline(line)
         line = _DATELINE.sub("", line).strip().lstrip(".|·•-–— ").strip()
-        if not line or _boilerplate_line(line):
+        # The line is now a part of the one ``lower`` was made from.
+        if not line or _boilerplate_line(line, "newsletter" in lower):
             continue
         nxt = next((x for x in lines[i + 1 :] if x), None)
         heading = explicit_heading or _is_heading(line, nxt)

@@ -168,7 +168,10 @@ def _plain_weight(text: str) -> int:
 @lru_cache(maxsize=8192)
 def weighted_length(text: str, *, emoji_parsing: bool = True) -> int:
     """X's weighted length of ``text`` (twitter-text v3; ``emoji_parsing=False`` gives v2)."""
-    if text.isascii() and text.count(".") == text.count(". ") + text.endswith("."):
+    last = len(text) - 1
+    if text.isascii() and (
+        text.find(".", 0, last) < 0 or text.count(".") == text.count(". ") + (text[last] == ".")
+    ):
         return len(text)  # ASCII with every dot before a space or at the end: no link, no emoji
     return _full_length(text, emoji_parsing)
 
