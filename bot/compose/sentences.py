@@ -68,6 +68,16 @@ def _boundaries(text: str) -> Iterator[re.Match[str]]:
         pos = m.end()
 
 
+def _word_before(text: str, cut: int) -> str:
+    """The run of word characters, dots, apostrophes and hyphens (at most 40) ending at ``cut``."""
+    window = max(0, cut - 40)
+    prev = text[text.rfind(" ", window, cut) + 1 or window : cut]
+    if prev.isalnum():  # the usual case: a plain word after a space
+        return prev
+    run = _WORD_CHARS.match(text[window:cut][::-1])
+    return run.group(0)[::-1] if run else ""
+
+
 def _ends_here(text: str, m: re.Match[str]) -> bool:
     if m.group(4):
         return True
@@ -83,11 +93,7 @@ def _ends_here(text: str, m: re.Match[str]) -> bool:
         return not nxt.islower()
     if m.group(2):
         return True
-    cut = m.start(1)
-    # The word before the period: the run of word characters ending at ``cut`` (read backwards).
-    back = text[max(0, cut - 40) : cut][::-1]
-    run = _WORD_CHARS.match(back)
-    prev = run.group(0)[::-1] if run else ""
+    prev = _word_before(text, m.start(1))
     bare = prev.strip("'’-").lower()
     if not bare:
         return True
