@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.compose.clean import Block
 from bot.compose.wordlists import words
@@ -19,13 +19,12 @@ from bot.compose.wordlists import words
 __all__ = ["Sentence", "split_blocks", "split_sentences"]
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
+class Sentence(NamedTuple):
     """One sentence: its text, its paragraph's index and its own index in the article."""
 
     text: str
     paragraph: int
-    index: int
+    position: int
 
 
 # Titles and words after which a period never ends a sentence.

@@ -145,7 +145,7 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
     for s, (uniq, dense), cent in zip(sentences, features, raw_cent, strict=True):
         text = s.text
         nwords = text.count(" ") + 1  # cleaned text: single spaces, no edge spaces
-        index = s.index
+        index = s.position
         title_overlap = len(uniq & title_stems) / len(title_stems) if title_stems else 0.0
         score = (
             W_POSITION * (positions[index] if index < len(positions) else _position(index))
@@ -207,7 +207,7 @@ def select(
     max_sentences: int | None = None,
 ) -> list[Sentence]:
     """The best-scoring sentences whose joined length fits ``budget``, in article order."""
-    ranked = sorted(scored, key=lambda x: (-x.score, x.sentence.index))
+    ranked = sorted(scored, key=lambda x: (-x.score, x.sentence.position))
     chosen: list[Scored] = []
     used = 0
     sep = measure(separator)
@@ -221,4 +221,4 @@ def select(
             continue
         chosen.append(cand)
         used += size
-    return [c.sentence for c in sorted(chosen, key=lambda x: x.sentence.index)]
+    return [c.sentence for c in sorted(chosen, key=lambda x: x.sentence.position)]
