@@ -126,10 +126,20 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Exception as exc:  # a bug: say so briefly, details with -v
         if verbose:
             raise
-        click.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with -v for details)",
-                   err=True)
+        click.echo(f"error: unexpected {type(exc).__name__}: {_brief(exc)} "
+                   "(run with -v for details)", err=True)
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _brief(exc: Exception) -> str:
+    """What went wrong, in one line; a database error never shows its SQL or parameters."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError):
+        orig = getattr(exc, "orig", None)
+        first = str(orig).strip().splitlines()[0] if orig is not None and str(orig).strip() else ""
+        return first or type(exc).__name__
+    return str(exc)
 
 
 def _fail(exc: Exception, code: int, verbose: bool) -> NoReturn:

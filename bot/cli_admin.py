@@ -157,6 +157,8 @@ def preview(ctx: Context, article_id: int | None, file: Path | None, title: str 
     """Show each target's post(s) with counted length and limit, exactly as they would go."""
     from bot.preview import preview_data, preview_text
 
+    if article_id is not None and (file or title or url or image_url):
+        raise InputError("give a story ID or --file/--title/--url, not both")
     settings = ctx.settings()
     if article_id is not None:
         from bot.intake import draft_of
@@ -166,8 +168,13 @@ def preview(ctx: Context, article_id: int | None, file: Path | None, title: str 
     elif file and title and url:
         from bot.domain.models import ArticleDraft
 
-        draft = ArticleDraft(url=url, title=title, text=file.read_text(encoding="utf-8"),
-                             image_url=image_url)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"{file}: no such file") from None
+        except UnicodeDecodeError:
+            raise InputError(f"{file}: not UTF-8 text") from None
+        draft = ArticleDraft(url=url, title=title, text=text, image_url=image_url)
     else:
         raise InputError("give a story ID, or --file, --title and --url")
     targets = settings.targets

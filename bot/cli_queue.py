@@ -36,8 +36,14 @@ def add(ctx: Context, url: str, title: str | None, body_file: Path | None, image
         priority: str, not_before: str | None, targets: str | None, as_json: bool) -> None:
     """Queue one story; prints its id (the existing one when the URL was queued before)."""
 
+    from bot.intake import parse_time
     from bot.stories import queue_story
 
+    if not_before is not None:
+        try:
+            parse_time(not_before)
+        except InputError as exc:
+            raise InputError(f"--not-before: {exc}") from None
     app = ctx.app()
     if body_file is not None and not title:
         raise InputError("--title is required with --body-file")

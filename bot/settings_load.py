@@ -79,7 +79,7 @@ def _config_error(
         key = _dotted(loc, data)
         first_key = first_key or key
         source = _source_of(loc, data, env) or str(file)
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         lines.append(f"{source}: {key}: {msg}")
@@ -120,7 +120,7 @@ def check_settings(settings: Settings, *, file: str = "config") -> None:
             raise ConfigError(f"duplicate target name {target.name!r}", file=file, key=f"{key}.name")
         names.add(target.name)
         if target.schedule != "default" and target.schedule not in settings.schedules:
-            known = ", ".join(sorted(settings.schedules)) or "none defined"
+            known = ", ".join(["default", *sorted(set(settings.schedules) - {"default"})])
             raise ConfigError(
                 f"schedule {target.schedule!r} does not exist (known: {known})",
                 file=file,

@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from bot.domain.errors import ConfigError, StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_SUPPORTED = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
 
 
 def make_engine(url: str) -> Engine:
@@ -20,6 +21,9 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ConfigError(f"not a database URL: {url!r}", key="database_url") from exc
+    if parsed.drivername not in _SUPPORTED:
+        raise ConfigError("only SQLite (sqlite:///path) and PostgreSQL (postgresql+psycopg://…) "
+                          "are supported", key="database_url")
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:":

@@ -119,3 +119,23 @@ def test_shipped_config_loads_without_credentials() -> None:
     settings = load_settings(root / "config" / "crosspost.toml", env_file=None, environ={})
     assert settings.dry_run is True
     assert all(settings.is_dry_run(t) for t in settings.targets)
+
+
+def test_unknown_schedule_lists_default_among_the_known(tmp_path: Path) -> None:
+    """An unknown schedule name lists `default`, which always exists, with the defined ones."""
+    cfg = write(tmp_path, BASE.replace('chat = "@news"', 'chat = "@news"\nschedule = "nightly"'))
+    with pytest.raises(ConfigError, match=r"\(known: default\)"):
+        load_settings(cfg, env_file=None, environ={})
+    cfg = write(tmp_path, BASE.replace('chat = "@news"', 'chat = "@news"\nschedule = "nightly"')
+                + "[schedules.morning]\n")
+    with pytest.raises(ConfigError, match=r"\(known: default, morning\)"):
+        load_settings(cfg, env_file=None, environ={})
+
+
+def test_config_errors_drop_pydantic_prefixes(tmp_path: Path) -> None:
+    """A validator's message reaches people without pydantic's "Value error, " prefix."""
+    cfg = write(tmp_path, BASE.replace('"Europe/Kyiv"', '"Mars/Olympus"'))
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, env_file=None, environ={})
+    assert "Value error" not in str(info.value)
+    assert f"{cfg}: timezone: unknown IANA timezone" in str(info.value)
