@@ -80,7 +80,8 @@ def import_(ctx: Context, file: Path, as_json: bool) -> int:
     """Queue one story per JSON line (url, title, text, image_url, priority, targets,
     not_before); bad lines are reported by number and the good ones are still queued."""
     app = ctx.app()
-    lines = _read(file).splitlines() if str(file) != "-" else sys.stdin.read().splitlines()
+    raw = _read(file) if str(file) != "-" else sys.stdin.read()
+    lines = [line.removesuffix("\r") for line in raw.split("\n")]  # JSON may hold U+2028 raw
     result = app.intake.import_lines(lines, source="import")
     data = {"added": result.added, "existing": result.existing,
             "errors": [{"line": n, "error": e} for n, e in result.errors]}

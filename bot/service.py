@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from bot.domain.errors import ConfigError
 from bot.settings import Settings
+from bot.store.lock import PublisherLock
 from bot.wiring import App, build_dispatcher
 
 log = logging.getLogger("crosspost.service")
@@ -66,23 +67,30 @@ class Daemon:
     async def run_once(self) -> int:
         """Recover, plan, publish everything due now, and return the number of attempts."""
         dispatcher = self.app.dispatcher or build_dispatcher(self.app)
-        await dispatcher.recover()
-        total = 0
-        for _ in range(1000):
-            self.app.planner.replan()
-            sent = await dispatcher.run_due()
-            total += sent
-            if not sent:
-                break
-        return total
+        with PublisherLock(self.app.engine):
+            await dispatcher.recover()
+            total = 0
+            for _ in range(1000):
+                self.app.planner.replan()
+                sent = await dispatcher.publish_due()
+                total += sent
+                if not sent:
+                    break
+            return total
 
     # -- the daemon -----------------------------------------------------------------------
     async def run(self) -> None:
         """Run until SIGINT/SIGTERM (or ``stop()``)."""
+
+        with PublisherLock(self.app.engine):
+            await self._run()
+
+    async def _run(self) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
         from apscheduler.triggers.interval import IntervalTrigger
 
         dispatcher = self.app.dispatcher or build_dispatcher(self.app)
+        dispatcher.on_lane_done = self._lane_finished
         self._install_signals()
         self._resume_paused("restart")
         recovered = await dispatcher.recover()
@@ -107,8 +115,11 @@ class Daemon:
         finally:
             for service in reversed(self.services):
                 await service.stop()
-            self._scheduler.shutdown(wait=False)
+            if self.app.dispatcher is not None:
+                self.app.dispatcher.stop()  # lanes finish the send in hand, start no other
+                await self.app.dispatcher.drain()
             async with self._lock:
+                self._scheduler.shutdown(wait=False)
                 await self.app.aclose()
             log.info("crosspost stopped")
 
@@ -159,8 +170,8 @@ class Daemon:
         dispatcher = self.app.dispatcher
         assert dispatcher is not None
         now = self.app.clock.now()
-        blocked = dispatcher.blocked_targets(now)
-        nxt = self.app.queue.next_planned_at(exclude_targets=list(blocked))
+        busy = [*dispatcher.blocked_targets(now), *dispatcher.busy_targets]
+        nxt = self.app.queue.next_planned_at(exclude_targets=busy)
         job = self._scheduler.get_job("dispatch")
         if nxt is None:
             if job:
@@ -174,19 +185,28 @@ class Daemon:
                                 max_instances=1, coalesce=True)
 
     async def _dispatch(self) -> None:
+        """Re-plan, then start a lane for each target with posts due now (lanes run on)."""
         async with self._lock:
             dispatcher = self.app.dispatcher
-            assert dispatcher is not None
+            if dispatcher is None or self._stop.is_set():
+                return
             try:
-                while not self._stop.is_set():
-                    sent = await dispatcher.run_due()
-                    self.app.planner.replan()
-                    if not sent:
-                        break
+                self.app.planner.replan()
+                await dispatcher.run_due()
             except Exception:
                 log.exception("dispatch failed; will try again")
                 await asyncio.sleep(1)
         self._reschedule_soon()
+
+    def _lane_finished(self) -> None:
+        """A lane is done: re-plan what it leaves and start what is due, right away."""
+        if self._scheduler is None or not self._scheduler.running or self._stop.is_set():
+            return
+        from apscheduler.triggers.date import DateTrigger
+
+        self._scheduler.add_job(self._dispatch, DateTrigger(self.app.clock.now()), id="dispatch",
+                                replace_existing=True, misfire_grace_time=None,
+                                max_instances=1, coalesce=True)
 
     def _reschedule_soon(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
@@ -238,10 +258,14 @@ class Daemon:
             self.app.intake.settings = settings
             self.app.intake.composer = _composer(settings)
             self.app.planner.use(settings)
-            hook = self.app.dispatcher.on_published if self.app.dispatcher else None
+            old = self.app.dispatcher
+            hook = old.on_published if old else None
+            if old is not None:
+                old.stop()
+                await old.drain()
             await self.app.aclose()
             self.app.dispatcher = None
-            build_dispatcher(self.app, on_published=hook)
+            build_dispatcher(self.app, on_published=hook).on_lane_done = self._lane_finished
             self._resume_paused("config reload")
             self.app.state.put("config_refused", None, now)
             self.app.state.put("config_loaded", {"at": now.isoformat()}, now)

@@ -112,6 +112,7 @@ class Delivery:
     updated_at: datetime
     parts: tuple[str, ...] = ()
     attempts: int = 0
+    retries: int = 0
     last_error: str | None = None
     error_kind: str | None = None
     platform_post_id: str | None = None

@@ -169,7 +169,7 @@ class QueueStore(SendLog, QueueReports):
         self.get_article(article_id)  # raises NotFoundError
         values: dict[str, object] = {"state": to.value, "updated_at": now}
         if to is S.PENDING:
-            values.update(planned_at=None, retry_at=None, attempts=0, attempt_id=None,
+            values.update(planned_at=None, retry_at=None, attempts=0, retries=0, attempt_id=None,
                           error_kind=None)
         if reason is not None:
             values["last_error"] = reason
@@ -284,6 +284,7 @@ def _new_delivery_row(article_id: int, d: NewDelivery, now: datetime) -> dict[st
         "image_url": d.post.image_url,
         "parse_mode": d.post.parse_mode,
         "attempts": 0,
+        "retries": 0,
         "sent_ids": [],
         "plain_text": False,
         "created_at": now,

@@ -31,7 +31,8 @@ _MINE = (
 )
 _CLAIM = (
     update(deliveries)
-    .where(deliveries.c.id == bindparam("did"), deliveries.c.state == S.PENDING.value)
+    .where(deliveries.c.id == bindparam("did"), deliveries.c.state == S.PENDING.value,
+           deliveries.c.planned_at <= bindparam("now"))
     .values(state=S.SENDING.value, attempt_id=bindparam("aid"),
             attempts=deliveries.c.attempts + 1, updated_at=bindparam("now"))
 )
@@ -45,6 +46,7 @@ _PUBLISHED = (
     update(deliveries)
     .where(*_MINE)
     .values(state=S.PUBLISHED.value, updated_at=bindparam("now"), published_at=bindparam("now"),
+            retries=0,
             platform_post_id=bindparam("pid"),
             sent_ids=bindparam("ids", type_=deliveries.c.sent_ids.type),
             permalink=bindparam("link"), last_error=None, error_kind=None)
@@ -104,6 +106,8 @@ class SendLog:
                 values.update(planned_at=planned_at, retry_at=planned_at)
             if plain_text is not None:
                 values["plain_text"] = plain_text
+            if error_kind == "transient":  # only these count towards retry.max_attempts
+                values["retries"] = deliveries.c.retries + 1
             stmt = update(deliveries).where(*_MINE).values(**values)
             params = key
         with self.engine.begin() as conn:

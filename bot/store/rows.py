@@ -47,6 +47,7 @@ def delivery_from_row(row: Mapping[Any, Any]) -> Delivery:
         updated_at=row["updated_at"],
         parts=tuple(row["parts"] or ()),
         attempts=row["attempts"],
+        retries=row["retries"],
         last_error=row["last_error"],
         error_kind=row["error_kind"],
         platform_post_id=row["platform_post_id"],

@@ -82,6 +82,7 @@ deliveries = Table(
     Column("image_url", Text),
     Column("parse_mode", String(16)),
     Column("attempts", Integer, nullable=False, default=0),
+    Column("retries", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("error_kind", String(32)),
     Column("platform_post_id", String(200)),

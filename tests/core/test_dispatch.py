@@ -52,7 +52,7 @@ class Rig:
     def run(self) -> int:
         """Plan and dispatch once."""
         self.app.planner.replan()
-        return asyncio.run(self.dispatcher.run_due())
+        return asyncio.run(self.dispatcher.publish_due())
 
     def state(self, article_id: int, target: str) -> tuple[DeliveryState, str | None]:
         """A delivery's state and last error."""

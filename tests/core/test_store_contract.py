@@ -27,6 +27,8 @@ def _add(store: QueueStore, n: int = 1, now: datetime = T0) -> int:
     article_id, created = store.add_article(draft, canonical_url=f"https://news.example/{n}",
                                             deliveries_=posts, now=now)
     assert created
+    _, found = store.get_article(article_id)
+    store.set_plans([(d.id, now, "due now") for d in found], now)
     return article_id
 
 
@@ -79,6 +81,15 @@ def test_claim_is_exclusive_and_finish_needs_the_attempt(engine: Engine) -> None
     assert [h.outcome for h in shown.history] == ["published"]
 
 
+def test_claim_refuses_a_delivery_not_yet_due(engine: Engine) -> None:
+    """A delivery re-planned into the future cannot be claimed by a lane holding an old list."""
+    store = QueueStore(engine=engine)
+    _, (tg, _) = store.get_article(_add(store))
+    store.set_plans([(tg.id, T0 + timedelta(minutes=10), "min_interval")], T0)
+    assert not store.claim(tg.id, "a1", T0)
+    assert store.claim(tg.id, "a1", T0 + timedelta(minutes=10))
+
+
 def test_parts_sent_are_remembered(engine: Engine) -> None:
     """Ids of thread parts sent so far survive for a later attempt."""
     store = QueueStore(engine=engine)
@@ -92,7 +103,6 @@ def test_due_and_next_planned(engine: Engine) -> None:
     """Only pending deliveries planned at or before now are due; blocked targets are skipped."""
     store = QueueStore(engine=engine)
     _, (tg, xa) = store.get_article(_add(store))
-    assert store.next_planned_at() is None
     store.set_plans([(tg.id, T0 + timedelta(minutes=5), "slot"),
                      (xa.id, T0 - timedelta(minutes=1), "now")], T0)
     assert [d.id for d in store.due(T0)] == [xa.id]

@@ -31,14 +31,14 @@ def test_remaining_zero_blocks_the_account_until_reset(tmp_path: Path, make_x_se
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             app.planner.replan()
-            await dispatcher.run_due()
+            await dispatcher.publish_due()
             if not app.queue.due(app.clock.now()) and app.queue.next_planned_at() is None:
                 return
             await asyncio.sleep(0.1)
 
     try:
         asyncio.run(publish_all())
-        first = asyncio.run(dispatcher.run_due())
+        first = asyncio.run(dispatcher.publish_due())
         assert first == 0
     finally:
         asyncio.run(app.aclose())

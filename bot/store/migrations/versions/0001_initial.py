@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("image_url", sa.Text),
         sa.Column("parse_mode", sa.String(16)),
         sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("retries", sa.Integer, nullable=False),
         sa.Column("last_error", sa.Text),
         sa.Column("error_kind", sa.String(32)),
         sa.Column("platform_post_id", sa.String(200)),

@@ -1,0 +1,90 @@
+"""One publishing process per database: a file lock on SQLite, an advisory lock on PostgreSQL.
+
+A second ``crosspost run`` (or ``run --once`` beside a daemon) would otherwise take the first
+one's in-flight sends for interrupted ones and resolve them behind its back.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from bot.domain.errors import CrosspostError
+
+_PG_KEY = 0x63726F7373  # "cross"
+
+
+class AlreadyPublishingError(CrosspostError):
+    """Another process is publishing from the same database."""
+
+
+class PublisherLock:
+    """Held while a process publishes; refuses a second holder at once (never waits)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._file: IO[str] | None = None
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> PublisherLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
+
+    def acquire(self) -> None:
+        """Take the lock or raise ``AlreadyPublishingError``."""
+        dialect = self.engine.dialect.name
+        if dialect == "sqlite":
+            self._lock_file()
+        elif dialect == "postgresql":
+            conn = self.engine.connect()
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _PG_KEY}).scalar()
+            conn.commit()
+            if not got:
+                conn.close()
+                raise AlreadyPublishingError(
+                    "another crosspost process is already publishing from this database; "
+                    "stop it first (one publisher per database)")
+            self._conn = conn
+
+    def _lock_file(self) -> None:
+        import fcntl
+
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            return
+        path = Path(f"{database}.publisher.lock")
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            handle.close()
+            raise AlreadyPublishingError(
+                f"another crosspost process (pid {holder}) is already publishing from "
+                f"{database}; stop it first (one publisher per database)") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        """Let another process publish."""
+        if self._file is not None:
+            self._file.close()  # closing drops the flock
+            self._file = None
+        if self._conn is not None:
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_KEY})
+            self._conn.commit()
+            self._conn.close()
+            self._conn = None
