@@ -143,12 +143,14 @@ class Intake:
 
     def cancel(self, article_id: int) -> int:
         """Cancel every delivery of a story that has not gone out."""
+        open_states = (DeliveryState.PENDING, DeliveryState.NEEDS_REVIEW)
+        _, found = self.store.get_article(article_id)
         moved = self.store.set_state(
-            article_id,
-            from_states=(DeliveryState.PENDING, DeliveryState.NEEDS_REVIEW),
+            article_id, from_states=open_states,
             to=DeliveryState.CANCELLED, now=self.clock.now(), reason="cancelled by staff",
         )
-        log.info("cancelled", extra={"article": article_id, "deliveries": moved})
+        log.info("cancelled", extra={"article": article_id, "deliveries": moved, "targets": ",".join(
+            d.target for d in found if d.state in open_states)})
         self._changed()
         return moved
 
@@ -160,13 +162,14 @@ class Intake:
         targets = {t.name: t for t in self.settings.targets}
         chosen = [d for d in found if d.state in RETRYABLE_STATES]
         for d in chosen:
-            if d.target in targets:
+            if d.target in targets and not d.sent_ids:  # a cut thread resumes, same text
                 self.store.rerender(d.id, self.composer(draft_of(article), targets[d.target]), now)
         moved = self.store.set_state(
             article_id, from_states=RETRYABLE_STATES, to=DeliveryState.PENDING, now=now,
             reason="retry requested by staff",
         )
-        log.info("pending again (retry)", extra={"article": article_id, "deliveries": moved})
+        log.info("pending again (retry)", extra={"article": article_id, "deliveries": moved,
+                                                 "targets": ",".join(d.target for d in chosen)})
         self._changed()
         return moved
 

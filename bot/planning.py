@@ -66,6 +66,7 @@ class Planner:
         expired = unplannable = planned = 0
         for target, items in by_target.items():
             current = {d.id: (d.planned_at, d.plan_reason) for d, _ in items}
+            articles = {d.id: d.article_id for d, _ in items}
             if target not in enabled:
                 reason = ("target is disabled in config" if target in self.rules
                           else "target is not in config")
@@ -79,7 +80,8 @@ class Planner:
                 PendingItem(
                     delivery_id=d.id, priority=a.priority, queued_at=d.created_at,
                     not_before=_latest(a.not_before, d.retry_at),
-                    story_time=a.published_at or a.created_at,
+                    # a story staff sent again on purpose is as fresh as that moment
+                    story_time=_latest(a.published_at or a.created_at, d.requeued_at),
                 )
                 for d, a in items
             ]
@@ -89,8 +91,9 @@ class Planner:
                 if plan.expired_reason:
                     if self.queue.expire(plan.delivery_id, plan.expired_reason, now):
                         expired += 1
-                        log.info("expired", extra={"delivery": plan.delivery_id,
+                        log.info("expired", extra={"article": articles[plan.delivery_id],
                                                    "target": target,
+                                                   "delivery": plan.delivery_id,
                                                    "reason": plan.expired_reason})
                     continue
                 planned += 1

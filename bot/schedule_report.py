@@ -41,7 +41,28 @@ def schedule_report(settings: Settings, config_file: Path, *,
         if not any(t.schedule == name for t in settings.targets):
             targets.append({"target": None, "schedule": name, "next_slots": [],
                             "warnings": [f"schedule {name!r} is not used by any target"]})
+    targets += [{"target": None, "schedule": None, "next_slots": [], "warnings": [w]}
+                for w in _sharing_warnings(settings)]
     return {"config": str(config_file), "ok": True, "targets": targets}
+
+
+def _sharing_warnings(settings: Settings) -> list[str]:
+    """Live targets that would post the same story twice to one place."""
+    out = []
+    live = [t for t in settings.targets if t.enabled and not settings.is_dry_run(t)]
+    chats: dict[str, list[str]] = {}
+    for t in live:
+        if t.platform.value == "telegram" and t.chat:
+            chats.setdefault(t.chat.lower(), []).append(t.name)
+    for chat, names in chats.items():
+        if len(names) > 1:
+            out.append(f"targets {', '.join(names)} all post to Telegram chat {chat}: "
+                       "followers would see each story more than once")
+    xs = [t.name for t in live if t.platform.value == "x"]
+    if len(xs) > 1:
+        out.append(f"targets {', '.join(xs)} all post to the one [x] account: X refuses the "
+                   "second copy as duplicate content")
+    return out
 
 
 def schedule_report_text(data: dict[str, Any]) -> str:

@@ -44,6 +44,14 @@ def status_data(app: App) -> dict[str, Any]:
     for d in app.queue.attention():
         problems.append(f"story {d.article_id} on {d.target}: {d.state.value}: {d.last_error}")
     from bot.ingest.report import feed_problems
+    from bot.store.lock import PublisherLock
+
+    running = PublisherLock(app.engine).held_elsewhere()
+    stuck = sum(n for (_, s), n in counts.items() if s == "sending")
+    if stuck and not running:
+        problems.append(f"{stuck} deliver{'y was' if stuck == 1 else 'ies were'} left `sending` by "
+                        "a stopped process; `crosspost run` resolves them when it starts "
+                        "(X: checked on the platform; Telegram: needs_review)")
 
     problems += feed_problems(app)
     refused = app.state.get("config_refused")
@@ -52,8 +60,9 @@ def status_data(app: App) -> dict[str, Any]:
     totals: dict[str, int] = {}
     for (_, s), n in counts.items():
         totals[s] = totals.get(s, 0) + n
-    return {"now": iso(now), "totals": totals, "targets": targets, "problems": problems,
-            "next_planned_at": iso(app.queue.next_planned_at()), "config_refused": refused}
+    return {"now": iso(now), "publisher_running": running, "totals": totals, "targets": targets,
+            "problems": problems, "next_planned_at": iso(app.queue.next_planned_at()),
+            "config_refused": refused}
 
 
 def status_text(data: dict[str, Any], tz: str) -> str:
@@ -63,7 +72,8 @@ def status_text(data: dict[str, Any], tz: str) -> str:
     def t(v: str | None) -> str:
         return local(datetime.fromisoformat(v), tz) if v else "-"
 
-    lines = ["totals: " + (", ".join(f"{k} {v}" for k, v in sorted(data["totals"].items()))
+    lines = ["publisher: " + ("running" if data["publisher_running"] else "not running"),
+             "totals: " + (", ".join(f"{k} {v}" for k, v in sorted(data["totals"].items()))
                            or "queue is empty"),
              f"next planned post: {t(data['next_planned_at'])}", "targets:"]
     for e in data["targets"]:

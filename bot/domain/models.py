@@ -125,6 +125,7 @@ class Delivery:
     parse_mode: str | None = None
     plan_reason: str | None = None
     retry_at: datetime | None = None
+    requeued_at: datetime | None = None
     article_url: str | None = None
     history: list[AttemptRecord] = field(default_factory=list)
 

@@ -8,6 +8,7 @@ from telegram import Bot, LinkPreviewOptions, Message
 from telegram.error import TelegramError
 from telegram.request import HTTPXRequest, RequestData
 
+from bot.compose import plain_text
 from bot.domain.models import PublishReceipt
 from bot.domain.ports import PublishRequest
 from bot.publish.telegram_errors import FloodWait, translate
@@ -110,6 +111,8 @@ class TelegramPublisher:
         for index, part in enumerate(post.parts):
             if index < len(ids):
                 continue
+            if request.plain_text:  # after "can't parse entities": the words, no markup
+                part = plain_text(part)
             try:
                 message = await self._send(
                     request.chat, index, part, post.image_url, parse_mode, preview

@@ -78,6 +78,15 @@ class PublisherLock:
         handle.flush()
         self._file = handle
 
+    def held_elsewhere(self) -> bool:
+        """True when another process publishes from this database right now."""
+        try:
+            self.acquire()
+        except AlreadyPublishingError:
+            return True
+        self.release()
+        return False
+
     def release(self) -> None:
         """Let another process publish."""
         if self._file is not None:

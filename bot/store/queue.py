@@ -170,7 +170,7 @@ class QueueStore(SendLog, QueueReports):
         values: dict[str, object] = {"state": to.value, "updated_at": now}
         if to is S.PENDING:
             values.update(planned_at=None, retry_at=None, attempts=0, retries=0, attempt_id=None,
-                          error_kind=None)
+                          error_kind=None, requeued_at=now)
         if reason is not None:
             values["last_error"] = reason
         cond = and_(

@@ -60,6 +60,7 @@ def delivery_from_row(row: Mapping[Any, Any]) -> Delivery:
         parse_mode=row["parse_mode"],
         plan_reason=row["plan_reason"],
         retry_at=row["retry_at"],
+        requeued_at=row["requeued_at"],
         article_url=row.get("article_url"),
     )
 

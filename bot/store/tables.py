@@ -78,6 +78,7 @@ deliveries = Table(
     Column("planned_at", UTCDateTime),
     Column("plan_reason", Text),
     Column("retry_at", UTCDateTime),
+    Column("requeued_at", UTCDateTime),
     Column("parts", JSON, nullable=False),
     Column("image_url", Text),
     Column("parse_mode", String(16)),

@@ -106,9 +106,11 @@ async def test_link_preview_options_reach_telegram(
 async def test_plain_text_is_sent_without_parse_mode(
     tg: TelegramPublisher, telegram_server: FakeServer
 ) -> None:
-    """``plain_text`` sends the text as is: markup-looking characters arrive literally."""
-    await tg.publish(request_for(TG, "a <b> & c", plain_text=True))
-    assert telegram_server.app.messages[0]["text"] == "a <b> & c"
+    """``plain_text`` (the retry after "can't parse entities") sends the words without markup:
+    tags dropped, entities unescaped, a link's address kept after its label."""
+    html = '<b>Title</b> &amp; more <a href="https://e.org/s">Read more</a>'
+    await tg.publish(request_for(TG, html, plain_text=True))
+    assert telegram_server.app.messages[0]["text"] == "Title & more Read more (https://e.org/s)"
 
 
 async def test_bad_token_is_auth_error(telegram_server: FakeServer) -> None:

@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("planned_at", UTCDateTime),
         sa.Column("plan_reason", sa.Text),
         sa.Column("retry_at", UTCDateTime),
+        sa.Column("requeued_at", UTCDateTime),
         sa.Column("parts", sa.JSON, nullable=False),
         sa.Column("image_url", sa.Text),
         sa.Column("parse_mode", sa.String(16)),
