@@ -128,3 +128,39 @@ def test_targets_resume_unpauses(tmp_path: Path) -> None:
     assert p.run("targets", "resume", "tg").code == 0
     bad = p.run("targets", "resume", "nope")
     assert bad.code == 2 and "unknown target" in bad.err
+
+
+def test_status_names_sends_left_by_a_stopped_process(tmp_path: Path) -> None:
+    """A delivery left `sending` with no publisher running shows up as a problem in status."""
+    from datetime import UTC, datetime
+
+    from bot.store.db import make_engine
+    from bot.store.queue import QueueStore
+
+    p = make_project(tmp_path)
+    (p.root / "b.txt").write_text("Text.")
+    p.run("queue", "add", "https://a.example/s", "--title", "S", "--body-file", "b.txt",
+          "--targets", "tg")
+    engine = make_engine(f"sqlite:///{p.root}/var/crosspost.db")
+    store = QueueStore(engine=engine)
+    (d,) = store.get_article(1)[1]
+    assert store.claim(d.id, "dead-attempt", datetime.now(UTC))
+    engine.dispose()
+    status = p.run("status", "--json").json()
+    assert status["publisher_running"] is False
+    assert any("left `sending`" in line for line in status["problems"])
+
+
+def test_config_check_warns_of_targets_sharing_a_chat_or_account(tmp_path: Path) -> None:
+    """Two live targets on one Telegram chat, or two on the one X account, are warned about."""
+    cfg = CONFIG.replace("dry_run = true", "dry_run = false") + (
+        '[[targets]]\nname = "tg2"\nplatform = "telegram"\nchat = "@NEWS"\n'
+        '[[targets]]\nname = "xb"\nplatform = "x"\n')
+    p = make_project(tmp_path, cfg)
+    env = {"CROSSPOST_TELEGRAM__BOT_TOKEN": "1:x", "CROSSPOST_X__API_KEY": "k",
+           "CROSSPOST_X__API_SECRET": "s", "CROSSPOST_X__ACCESS_TOKEN": "t",
+           "CROSSPOST_X__ACCESS_TOKEN_SECRET": "u"}
+    r = p.run("config", "check", extra_env=env)
+    assert r.code == 0, r.err
+    assert "tg, tg2 all post to Telegram chat @news" in r.out
+    assert "xa, xb all post to the one [x] account" in r.out

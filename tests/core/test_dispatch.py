@@ -222,3 +222,57 @@ def test_thread_resumes_after_parts_already_sent(rig: Rig) -> None:
     got = rig.app.queue.get_delivery(d.id)
     assert got.state is S.PUBLISHED
     assert [r.already_sent for r in pub.sent] == [(), ()]
+
+
+def test_rate_limits_do_not_use_up_the_transient_budget(rig: Rig) -> None:
+    """Five flood waits then one 5xx: the 5xx is retried, since only transient failures count
+    towards retry.max_attempts (3 here)."""
+    pub = rig.pubs["tg"]
+    pub.script.extend([RateLimitedError("429", retry_after=1)] * 5 + [TransientError("502")])
+    a = rig.add(1, ("tg",))
+    for _ in range(8):
+        rig.run()
+        rig.clock.advance(30)
+    assert rig.state(a, "tg")[0] is S.PUBLISHED
+
+
+def test_retry_sends_an_expired_story_once_more(tmp_path: Path) -> None:
+    """A story expired by max_age goes out after `queue retry` instead of expiring again."""
+    rig = Rig(tmp_path, schedules={"short": {"max_age": "1h"}},
+              targets=[{"name": "tg", "platform": "telegram", "chat": "@news",
+                        "schedule": "short"}])
+    a = rig.add(1, ("tg",))
+    rig.clock.advance(2 * 3600)
+    rig.run()
+    assert rig.state(a, "tg")[0] is S.EXPIRED
+    rig.app.intake.retry(a)
+    rig.run()
+    assert rig.state(a, "tg")[0] is S.PUBLISHED
+
+
+def test_retry_after_review_resumes_a_cut_thread(rig: Rig) -> None:
+    """A thread cut after part 1 by an unknown outcome keeps part 1 through `queue retry`:
+    only part 2 is sent again."""
+    pub = rig.pubs["tg"]
+    a = rig.add(1, ("tg",))
+    rig.app.planner.replan()
+    (d,) = rig.app.queue.due(rig.clock.now())
+    rig.app.queue.rerender(d.id, Post(Platform.TELEGRAM, ("part one", "part two"), None, "HTML"),
+                           rig.clock.now())
+    pub.script.extend([UncertainError("timed out")])
+
+    async def cut_after_first(request):  # type: ignore[no-untyped-def]
+        if request.on_part_sent:
+            await request.on_part_sent(0, "701")
+        raise pub.script.popleft()
+
+    original = pub.publish
+    pub.publish = cut_after_first  # type: ignore[method-assign]
+    rig.run()
+    assert rig.state(a, "tg")[0] is S.NEEDS_REVIEW
+    pub.publish = original  # type: ignore[method-assign]
+    rig.app.intake.retry(a)
+    rig.run()
+    got = rig.app.queue.get_delivery(d.id)
+    assert got.state is S.PUBLISHED and got.sent_ids[0] == "701"
+    assert pub.sent[-1].already_sent == ("701",) and pub.sent[-1].post.parts[1] == "part two"
