@@ -14,7 +14,8 @@ _RU_LETTERS = frozenset("ыэъё")
 _UK_WORDS = words("і та що як це він вона але від до про для які який яка також було")
 _RU_WORDS = words("и что как это он она но от до про для которые который также было")
 _LATIN_WORDS = {
-    "en": words("the and of to in is was that for with on said by from has have"),
+    "en": words("the and of to in is was that for with on said by from has have a an at are "
+                "be it its this were will after out who not"),
     "de": words("der die das und ist nicht mit von den sich auch ein eine zu für"),
     "fr": words("le la les et est des une dans pour que qui sur pas avec du au"),
     "es": words("el la los las y es que en del una por con para se su al"),
@@ -81,7 +82,9 @@ def detect_language(text: str) -> str:
         words = _WORD.findall(sample)
         scores = {lang: sum(1 for w in words if w in vocab) for lang, vocab in _LATIN_WORDS.items()}
         best = max(scores, key=lambda k: scores[k])
-        return best if scores[best] > 0 else "en"
+        if scores[best] == 0 or scores["en"] == scores[best]:
+            return "en"  # a tie goes to English, the most common language of short leads
+        return best
     if script == "han":
         return "ja" if counts["kana"] else "zh"
     return {
