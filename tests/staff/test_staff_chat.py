@@ -144,7 +144,7 @@ def test_queue_cancel_and_status_commands(run_chat: RunChat) -> None:
     assert got[3] == "There is no story #42."
     assert got[4].startswith("Usage: /cancel ID")
     assert got[5] == "Nothing is waiting."
-    assert got[6].startswith("totals: cancelled 2")
+    assert "\ntotals: cancelled 2\n" in got[6]
     _, deliveries = app.queue.get_article(1)
     assert {d.state for d in deliveries} == {DeliveryState.CANCELLED}
 
