@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli import Context, emit, pass_ctx
-from bot.domain.errors import InputError
+from bot.domain.errors import InputError, StoreError
 
 if TYPE_CHECKING:
     from bot.service import Daemon
@@ -36,6 +36,8 @@ def run(ctx: Context, once: bool) -> None:
             if once:
                 return await daemon.run_once()
             await daemon.run()
+            if daemon.lost_lock:
+                raise StoreError("stopped: lost the one-publisher lock on the database")
             return 0
         finally:
             await app.aclose()

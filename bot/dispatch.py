@@ -9,7 +9,6 @@ Failures go through the one retry policy (``bot.dispatch_failures``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import random
@@ -92,6 +91,7 @@ class Dispatcher(FailureHandling):
         self._claimed: dict[int, datetime] = {}
         self._halted: set[str] = set()
         self._tasks: dict[str, asyncio.Task[int]] = {}
+        self._wake: dict[str, float] = {}  # target → monotonic time its pacing allows a post
         self._stopping = asyncio.Event()
 
     # -- lanes ----------------------------------------------------------------------------
@@ -107,8 +107,15 @@ class Dispatcher(FailureHandling):
 
     @property
     def busy_targets(self) -> set[str]:
-        """Targets whose lane is running now."""
-        return set(self._tasks)
+        """Targets whose lane is running now, or whose pacing holds them for a moment."""
+        now = time.monotonic()
+        return set(self._tasks) | {t for t, at in self._wake.items() if at > now}
+
+    def next_wake(self) -> float | None:
+        """Seconds until the earliest paced target may post again (None: none waits)."""
+        now = time.monotonic()
+        waits = [at - now for at in self._wake.values() if at > now]
+        return min(waits) if waits else None
 
     async def run_due(self) -> int:
         """Start a lane for every target with posts due now (and no lane running yet);
@@ -116,7 +123,7 @@ class Dispatcher(FailureHandling):
         if self._stopping.is_set():
             return 0
         now = self.clock.now()
-        exclude = [*self.blocked_targets(now), *self._tasks]
+        exclude = [*self.blocked_targets(now), *self.busy_targets]
         by_target: dict[str, list[Delivery]] = defaultdict(list)
         for d in self.queue.due(now, exclude_targets=exclude):
             if d.target in self.lanes and d.id not in self._active:
@@ -142,7 +149,7 @@ class Dispatcher(FailureHandling):
             await asyncio.sleep(0)
 
     def stop(self) -> None:
-        """Lanes finish the send in hand and start no other; pacing waits end at once."""
+        """Lanes finish the send in hand and start no other."""
         self._stopping.set()
 
     def _lane_done(self, target: str, task: asyncio.Task[int]) -> None:
@@ -153,34 +160,36 @@ class Dispatcher(FailureHandling):
             self.on_lane_done()
 
     async def _run_lane(self, lane: Lane, items: list[Delivery]) -> int:
+        """Send ``items`` in order until done, halted or paced; a paced lane ends and comes
+        back when its limit allows, with a fresh (breaking-first) list of what is due."""
         sent = 0
         self._halted.discard(lane.target)
+        self._wake.pop(lane.target, None)
         for d in items:
             if self._stopping.is_set() or lane.target in self._halted:
                 break  # stopping, rate limited or paused mid-lane: the rest waits
-            if not await self._pace(lane):
+            wait = self._pace(lane)
+            if wait > 0:
+                self._wake[lane.target] = time.monotonic() + wait
                 break
             if await self.send(lane, d):
                 sent += 1
         return sent
 
-    async def _pace(self, lane: Lane) -> bool:
-        """Wait for room under the chat's and the bot's limits; False when stopping."""
+    def _pace(self, lane: Lane) -> float:
+        """Seconds until the chat's and the bot's limits allow one more post (0: now, and
+        the post is counted)."""
         if lane.platform is not Platform.TELEGRAM or lane.per_minute is None:
-            return True
+            return 0.0
         per_chat = self.pacers.window(f"chat:{lane.chat}", lane.per_minute, 60.0)
         per_bot = self.pacers.window(f"bot:{lane.pacer_key}", max(1, int(self.pacers.per_second)),
                                      1.0)
-        while not self._stopping.is_set():
-            now = time.monotonic()
-            wait = max(per_chat.wait_time(now), per_bot.wait_time(now))
-            if wait <= 0:
-                per_chat.record(now)
-                per_bot.record(now)
-                return True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=wait)
-        return False
+        now = time.monotonic()
+        wait = max(per_chat.wait_time(now), per_bot.wait_time(now))
+        if wait <= 0:
+            per_chat.record(now)
+            per_bot.record(now)
+        return max(0.0, wait)
 
     # -- one attempt ----------------------------------------------------------------------
     def _request(self, lane: Lane, d: Delivery, attempt_id: str) -> PublishRequest:

@@ -57,7 +57,8 @@ class FailureHandling:
             return
         decision = decide(error, attempts=d.retries + 1, now=now, policy=self.policy,
                           rand=self.rand(), can_reconcile=reconciles,
-                          on_uncertain=lane.on_uncertain, plain_tried=d.plain_text)
+                          on_uncertain=lane.on_uncertain, plain_tried=d.plain_text,
+                          reposted=d.error_kind == "uncertain")
         kind = error.kind
         fin = self._finish
         match decision.action:

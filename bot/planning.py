@@ -41,10 +41,11 @@ class Planner:
         self.use(settings)
 
     def use(self, settings: Settings) -> None:
-        """Plan with new settings from now on (hot reload)."""
-        self.settings = settings
-        self.rules = {t.name: settings.schedule_for(t).to_rules(settings.timezone)
-                      for t in settings.targets}
+        """Plan with new settings from now on (hot reload); never mid-way through a plan."""
+        rules = {t.name: settings.schedule_for(t).to_rules(settings.timezone)
+                 for t in settings.targets}
+        with self._lock:
+            self.settings, self.rules = settings, rules
 
     def replan(self) -> PlanSummary:
         """Recompute planned times of every pending delivery; write only what changed.

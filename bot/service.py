@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from bot.domain.errors import ConfigError
 from bot.settings import Settings
 from bot.store.lock import PublisherLock
-from bot.wiring import App, build_dispatcher
+from bot.wiring import App, build_dispatcher, make_dispatcher
 
 log = logging.getLogger("crosspost.service")
 
@@ -62,27 +62,36 @@ class Daemon:
         self._revision = -1
         self._mtime = self._config_mtime()
         self._scheduler: Any = None
+        self.lost_lock = False
 
     # -- one-shot -------------------------------------------------------------------------
     async def run_once(self) -> int:
         """Recover, plan, publish everything due now, and return the number of attempts."""
         dispatcher = self.app.dispatcher or build_dispatcher(self.app)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # finish the send in hand, then stop
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, dispatcher.stop)
         with PublisherLock(self.app.engine):
             await dispatcher.recover()
             total = 0
-            for _ in range(1000):
+            for _ in range(10_000):
                 self.app.planner.replan()
                 sent = await dispatcher.publish_due()
                 total += sent
-                if not sent:
+                wake = dispatcher.next_wake()
+                if not sent and wake is None:
                     break
+                if wake is not None and not sent:
+                    await asyncio.sleep(wake)  # a paced chat: everything due still goes out
             return total
 
     # -- the daemon -----------------------------------------------------------------------
     async def run(self) -> None:
         """Run until SIGINT/SIGTERM (or ``stop()``)."""
 
-        with PublisherLock(self.app.engine):
+        self._publisher_lock = PublisherLock(self.app.engine)
+        with self._publisher_lock:
             await self._run()
 
     async def _run(self) -> None:
@@ -99,29 +108,43 @@ class Daemon:
         self.app.planner.replan()
         self._revision = self.app.queue.revision()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
-        self._scheduler.add_job(self._watch, IntervalTrigger(seconds=self.watch_seconds),
-                                id="watch", max_instances=1, coalesce=True)
-        self._scheduler.add_job(self._recover, IntervalTrigger(seconds=RECOVER_SECONDS),
-                                id="recover", max_instances=1, coalesce=True)
-        self._add_factory_jobs()
-        self._scheduler.start()
-        self._schedule_dispatch()
-        for service in self.services:
-            await service.start()
-        targets = ", ".join(t.name for t in self.app.settings.targets) or "none"
-        log.info("crosspost running", extra={"targets": targets})
+        started: list[Service] = []
         try:
+            for service in self.services:  # before any post can go out
+                await service.start()
+                started.append(service)
+            self._scheduler.add_job(self._watch, IntervalTrigger(seconds=self.watch_seconds),
+                                    id="watch", max_instances=1, coalesce=True)
+            self._scheduler.add_job(self._recover, IntervalTrigger(seconds=RECOVER_SECONDS),
+                                    id="recover", max_instances=1, coalesce=True)
+            self._add_factory_jobs()
+            self._scheduler.start()
+            self._schedule_dispatch()
+            targets = ", ".join(t.name for t in self.app.settings.targets) or "none"
+            log.info("crosspost running", extra={"targets": targets})
             await self._stop.wait()
         finally:
-            for service in reversed(self.services):
-                await service.stop()
-            if self.app.dispatcher is not None:
-                self.app.dispatcher.stop()  # lanes finish the send in hand, start no other
-                await self.app.dispatcher.drain()
-            async with self._lock:
-                self._scheduler.shutdown(wait=False)
-                await self.app.aclose()
+            self._stop.set()
+            await self._shutdown(started)
             log.info("crosspost stopped")
+
+    async def _shutdown(self, services: list[Service]) -> None:
+        """Stop lanes first (each finishes the post in hand), then the doors, then the rest;
+        one failing step does not skip the others."""
+        dispatcher = self.app.dispatcher
+        if dispatcher is not None:
+            dispatcher.stop()
+        for service in reversed(services):
+            try:
+                await service.stop()
+            except Exception:
+                log.exception("a service failed to stop")
+        if dispatcher is not None:
+            await dispatcher.drain()
+        async with self._lock:
+            if self._scheduler is not None and self._scheduler.running:
+                self._scheduler.shutdown(wait=False)
+            await self.app.aclose()
 
     @property
     def alive(self) -> bool:
@@ -170,8 +193,16 @@ class Daemon:
         dispatcher = self.app.dispatcher
         assert dispatcher is not None
         now = self.app.clock.now()
-        busy = [*dispatcher.blocked_targets(now), *dispatcher.busy_targets]
+        blocked = dispatcher.blocked_targets(now)
+        busy = [*blocked, *dispatcher.busy_targets]
         nxt = self.app.queue.next_planned_at(exclude_targets=busy)
+        wakes = [st.blocked_until for name, st in self.app.state.targets().items()
+                 if name in blocked and not st.paused_reason and st.blocked_until]
+        pace = dispatcher.next_wake()
+        if pace is not None:
+            wakes.append(now + timedelta(seconds=pace))
+        if wakes and (nxt is None or min(wakes) < nxt):
+            nxt = min(wakes)
         job = self._scheduler.get_job("dispatch")
         if nxt is None:
             if job:
@@ -227,6 +258,13 @@ class Daemon:
         self._reschedule_soon()
 
     async def _recover(self) -> None:
+        lock = getattr(self, "_publisher_lock", None)
+        if lock is not None and not lock.verify():
+            log.critical("lost the one-publisher lock (database session cut); stopping so "
+                         "that two publishers never run at once — restart to take it again")
+            self.lost_lock = True
+            self.stop()
+            return
         async with self._lock:
             dispatcher = self.app.dispatcher
             if dispatcher is not None:
@@ -240,32 +278,48 @@ class Daemon:
         except OSError:
             return None
 
+    def _refuse(self, error: str) -> bool:
+        now = self.app.clock.now()
+        log.error("config change refused; the running config stays", extra={"error": error})
+        self.app.state.put("config_refused", {"at": now.isoformat(), "error": error}, now)
+        return False
+
     async def reload(self) -> bool:
-        """Load the config file again; a valid change takes effect, a broken one is refused."""
+        """Load the config file again; a valid change takes effect, a broken one is refused.
+
+        The new publishers are built before the old ones are let go, so a change that fails
+        half-way (a token a client library refuses) leaves the running config publishing.
+        """
         self._mtime = self._config_mtime()
-        if self.config_file is None or self.load is None:
+        if self.config_file is None or self.load is None or self._stop.is_set():
             return False
         now = self.app.clock.now()
         try:
             settings = self.load(self.config_file)
         except ConfigError as exc:
-            log.error("config change refused; the running config stays",
-                      extra={"error": str(exc)})
-            self.app.state.put("config_refused", {"at": now.isoformat(), "error": str(exc)}, now)
-            return False
+            return self._refuse(str(exc))
         async with self._lock:
-            self.app.settings = settings
-            self.app.intake.settings = settings
-            self.app.intake.composer = _composer(settings)
-            self.app.planner.use(settings)
+            if self._stop.is_set():
+                return False
             old = self.app.dispatcher
-            hook = old.on_published if old else None
+            try:
+                new, opened = make_dispatcher(
+                    self.app, settings, on_published=old.on_published if old else None,
+                    pacers=old.pacers if old else None)  # chat pacing carries over
+                composer = _composer(settings)
+            except Exception as exc:
+                return self._refuse(f"{type(exc).__name__}: {exc}")
             if old is not None:
                 old.stop()
                 await old.drain()
             await self.app.aclose()
-            self.app.dispatcher = None
-            build_dispatcher(self.app, on_published=hook).on_lane_done = self._lane_finished
+            self.app.publishers.extend(opened)
+            new.on_lane_done = self._lane_finished
+            self.app.dispatcher = new
+            self.app.settings = settings
+            self.app.intake.settings = settings
+            self.app.intake.composer = composer
+            self.app.planner.use(settings)
             self._resume_paused("config reload")
             self.app.state.put("config_refused", None, now)
             self.app.state.put("config_loaded", {"at": now.isoformat()}, now)

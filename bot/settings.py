@@ -20,8 +20,17 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _blank_is_none(value: object) -> object:
+    """A secret set to "" (or spaces) is not set."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
 class TelegramSettings(_Section):
     """``[telegram]``: the bot's token and where the Bot API lives."""
+
+    _blank = field_validator("bot_token", mode="before")(_blank_is_none)
 
     bot_token: SecretStr | None = None
     api_base_url: str = "https://api.telegram.org"
@@ -33,6 +42,9 @@ class TelegramSettings(_Section):
 
 class XSettings(_Section):
     """``[x]``: OAuth 1.0a user-context credentials and the API host."""
+
+    _blank = field_validator("api_key", "api_secret", "access_token", "access_token_secret",
+                             mode="before")(_blank_is_none)
 
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None
@@ -81,6 +93,8 @@ class FeedConfig(_Section):
 
 class ApiSettings(_Section):
     """``[api]``: the HTTP API for the CMS."""
+
+    _blank = field_validator("token", mode="before")(_blank_is_none)
 
     enabled: bool = False
     host: str = "127.0.0.1"

@@ -93,12 +93,30 @@ def build_dispatcher(
     echo: bool = True,
     on_published: Callable[..., None] | None = None,
 ) -> Dispatcher:
-    """Publishers for every enabled target (outbox for dry-run ones) and the dispatcher."""
-    settings = app.settings
+    """Publishers for every enabled target (outbox for dry-run ones) and the dispatcher,
+    installed on ``app``."""
+    dispatcher, publishers = make_dispatcher(app, app.settings, rand=rand, echo=echo,
+                                             on_published=on_published)
+    app.publishers.extend(publishers)
+    app.dispatcher = dispatcher
+    return dispatcher
+
+
+def make_dispatcher(
+    app: App,
+    settings: Settings,
+    *,
+    rand: Callable[[], float] | None = None,
+    echo: bool = True,
+    on_published: Callable[..., None] | None = None,
+    pacers: Pacers | None = None,
+) -> tuple[Dispatcher, list[Publisher]]:
+    """A dispatcher for ``settings`` and the publishers it opened (nothing on ``app`` changes:
+    a reload builds the new one before it lets go of the old)."""
     outbox = OutboxPublisher(directory=settings.outbox_dir, clock=app.clock, echo=echo)
     shared: dict[str, Any] = {}
     lanes: dict[str, Lane] = {}
-    app.publishers.append(outbox)
+    opened: list[Publisher] = [outbox]
     for target in settings.targets:
         if not target.enabled:
             continue
@@ -106,7 +124,7 @@ def build_dispatcher(
         if settings.is_dry_run(target):
             publisher = outbox
         else:
-            publisher = _real_publisher(settings, target.platform, shared, app)
+            publisher = _real_publisher(settings, target.platform, shared, opened)
         lanes[target.name] = Lane(
             target=target.name,
             platform=target.platform,
@@ -124,17 +142,18 @@ def build_dispatcher(
     kwargs: dict[str, Any] = {}
     if rand is not None:
         kwargs["rand"] = rand
+    if pacers is None:
+        pacers = Pacers()
+    pacers.per_second = settings.telegram.messages_per_second
     dispatcher = Dispatcher(
         queue=app.queue, state=app.state, lanes=lanes, policy=policy, clock=app.clock,
-        pacers=Pacers(per_second=settings.telegram.messages_per_second),
-        on_published=on_published, **kwargs,
+        pacers=pacers, on_published=on_published, **kwargs,
     )
-    app.dispatcher = dispatcher
-    return dispatcher
+    return dispatcher, opened
 
 
 def _real_publisher(settings: Settings, platform: Platform, shared: dict[str, Any],
-                    app: App) -> Publisher:
+                    opened: list[Publisher]) -> Publisher:
     """One publisher per platform account, shared by its targets (lazy imports)."""
     if platform.value in shared:
         return shared[platform.value]  # type: ignore[no-any-return]
@@ -163,5 +182,5 @@ def _real_publisher(settings: Settings, platform: Platform, shared: dict[str, An
             read_timeout=x.timeout,
         )
     shared[platform.value] = publisher
-    app.publishers.append(publisher)
+    opened.append(publisher)
     return publisher

@@ -65,8 +65,13 @@ def decide(
     can_reconcile: bool,
     on_uncertain: str = "review",
     plain_tried: bool = False,
+    reposted: bool = False,
 ) -> Decision:
-    """Decide what follows a failed attempt; ``attempts`` counts this one."""
+    """Decide what follows a failed attempt; ``attempts`` counts this one (transient ones).
+
+    ``reposted``: the previous attempt's outcome was already unknown and it was reposted; a
+    second unknown outcome waits for review instead of posting again and again.
+    """
     message = error.platform_message or str(error)
     if isinstance(error, RateLimitedError):
         until = _rate_limit_end(error, now)
@@ -85,9 +90,10 @@ def decide(
     if isinstance(error, UncertainError):
         if can_reconcile:
             return Decision(Action.RECONCILE, f"outcome unknown ({message}); checking the platform")
-        if on_uncertain == "repost":
-            return Decision(Action.REPOST, f"outcome unknown ({message}); reposting as configured",
-                            now)
+        if on_uncertain == "repost" and not reposted:
+            delay = policy.backoff(1, rand)
+            return Decision(Action.REPOST, f"outcome unknown ({message}); reposting once as "
+                            "configured", now + timedelta(seconds=delay))
         return Decision(Action.REVIEW, f"outcome unknown ({message}); the platform cannot be "
                         "asked, so it waits for review (queue retry resends)")
     if isinstance(error, TransientError) and attempts < policy.max_attempts:

@@ -7,6 +7,7 @@ one's in-flight sends for interrupted ones and resolve them behind its back.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.domain.errors import CrosspostError
 
-_PG_KEY = 0x63726F7373  # "cross"
+_PG_KEY = 0x63726F73  # "cros": below 2**31, so pg_locks shows it as objid with classid 0
 
 
 class AlreadyPublishingError(CrosspostError):
@@ -39,8 +40,20 @@ class PublisherLock:
                  tb: TracebackType | None) -> None:
         self.release()
 
-    def acquire(self) -> None:
-        """Take the lock or raise ``AlreadyPublishingError``."""
+    def acquire(self, *, patience: float = 2.0) -> None:
+        """Take the lock, trying for ``patience`` seconds (a `status` probe holds it for an
+        instant), or raise ``AlreadyPublishingError``."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                self._acquire()
+                return
+            except AlreadyPublishingError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.1)
+
+    def _acquire(self) -> None:
         dialect = self.engine.dialect.name
         if dialect == "sqlite":
             self._lock_file()
@@ -79,13 +92,34 @@ class PublisherLock:
         self._file = handle
 
     def held_elsewhere(self) -> bool:
-        """True when another process publishes from this database right now."""
+        """True when another process publishes from this database right now (a probe that
+        takes nothing a starting publisher would need for more than an instant)."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                held = conn.execute(text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND classid = 0 AND objid = :k AND pid <> pg_backend_pid()"),
+                    {"k": _PG_KEY}).scalar()
+            return bool(held)
         try:
-            self.acquire()
+            self._acquire()
         except AlreadyPublishingError:
             return True
         self.release()
         return False
+
+    def verify(self) -> bool:
+        """Still held? (PostgreSQL: the session holding it may have been cut.)"""
+        if self._conn is None:
+            return True
+        try:
+            held = self._conn.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND objid = :k AND pid = pg_backend_pid()"), {"k": _PG_KEY}).scalar()
+            self._conn.commit()
+        except Exception:
+            return False
+        return bool(held)
 
     def release(self) -> None:
         """Let another process publish."""
@@ -93,7 +127,11 @@ class PublisherLock:
             self._file.close()  # closing drops the flock
             self._file = None
         if self._conn is not None:
-            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_KEY})
-            self._conn.commit()
-            self._conn.close()
-            self._conn = None
+            conn, self._conn = self._conn, None
+            try:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_KEY})
+                conn.commit()
+            except Exception:  # the session is gone, and the lock with it
+                conn.invalidate()
+            finally:
+                conn.close()

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +18,7 @@ from bot.domain.models import (
     DeliveryState,
     Platform,
     Post,
+    Priority,
 )
 from bot.store.queue_report import QueueReports
 from bot.store.queue_send import SendLog, with_url
@@ -41,6 +42,12 @@ _SET_PLAN = (
     .where(deliveries.c.id == bindparam("did"), deliveries.c.state == S.PENDING.value)
     .values(planned_at=bindparam("at", type_=deliveries.c.planned_at.type),
             plan_reason=bindparam("why"))
+)
+
+
+_URGENCY = case(
+    {Priority.BREAKING.value: 0, Priority.HIGH.value: 1, Priority.NORMAL.value: 2},
+    value=articles.c.priority, else_=3,
 )
 
 
@@ -185,10 +192,14 @@ class QueueStore(SendLog, QueueReports):
         return int(moved)
 
     def rerender(self, delivery_id: int, post: Post, now: datetime) -> None:
-        """Replace a pending delivery's rendered text (retry after a config change)."""
+        """Replace the rendered text of a delivery that is not in flight or out (retry after a
+        config change); a delivery being sent or published keeps the text that went out."""
         with self.engine.begin() as conn:
             conn.execute(
-                update(deliveries).where(deliveries.c.id == delivery_id).values(
+                update(deliveries).where(
+                    deliveries.c.id == delivery_id,
+                    deliveries.c.state.not_in([S.SENDING.value, S.PUBLISHED.value]),
+                ).values(
                     parts=list(post.parts), image_url=post.image_url, parse_mode=post.parse_mode,
                     sent_ids=[], plain_text=False, updated_at=now,
                 )
@@ -229,11 +240,11 @@ class QueueStore(SendLog, QueueReports):
 
     def due(self, now: datetime, *, exclude_targets: Sequence[str] = (), limit: int = 500
             ) -> list[Delivery]:
-        """Pending deliveries whose planned time has come, oldest plan first."""
+        """Pending deliveries whose planned time has come: breaking news first, then by plan."""
         query = (
             with_url()
             .where(deliveries.c.state == S.PENDING.value, deliveries.c.planned_at <= now)
-            .order_by(deliveries.c.planned_at, deliveries.c.id)
+            .order_by(_URGENCY, deliveries.c.planned_at, deliveries.c.id)
             .limit(limit)
         )
         if exclude_targets:
