@@ -276,3 +276,22 @@ def test_retry_after_review_resumes_a_cut_thread(rig: Rig) -> None:
     got = rig.app.queue.get_delivery(d.id)
     assert got.state is S.PUBLISHED and got.sent_ids[0] == "701"
     assert pub.sent[-1].already_sent == ("701",) and pub.sent[-1].post.parts[1] == "part two"
+
+
+def test_repost_happens_once_then_waits_for_review(tmp_path: Path) -> None:
+    """With on_uncertain = "repost", an unknown outcome is reposted once (after a backoff);
+    a second unknown outcome waits for review instead of posting again and again."""
+    rig = Rig(tmp_path, targets=[{"name": "tg", "platform": "telegram", "chat": "@news",
+                                  "on_uncertain": "repost"}])
+    rig.dispatcher.lanes = {"tg": Lane("tg", Platform.TELEGRAM, "@news", rig.pubs["tg"],
+                                       on_uncertain="repost")}
+    rig.pubs["tg"].script.extend([UncertainError("timed out")] * 2)
+    a = rig.add(1, ("tg",))
+    rig.run()
+    assert rig.state(a, "tg")[0] is S.PENDING
+    rig.clock.advance(60)
+    rig.run()
+    assert rig.state(a, "tg")[0] is S.NEEDS_REVIEW
+    rig.clock.advance(3600)
+    assert rig.run() == 0
+    assert len(rig.pubs["tg"].sent) == 2

@@ -19,6 +19,7 @@ S = DeliveryState
 
 
 def _add(store: QueueStore, n: int = 1, now: datetime = T0) -> int:
+    """Queue story ``n`` with a Telegram and an X delivery, both due at ``now``."""
     draft = ArticleDraft(url=f"https://news.example/{n}", title=f"Story {n}", text="Body.",
                          priority=Priority.HIGH, tags=("a", "b"))
     posts = [NewDelivery("tg", Platform.TELEGRAM, Post(Platform.TELEGRAM, ("<b>x</b>",), None,
@@ -170,3 +171,61 @@ def test_migrations_on_existing_database_keep_data(engine: Engine) -> None:
     assert len(store.list_articles()) == 1
     assert {"articles", "deliveries", "attempts", "feeds", "feed_items"} <= set(
         inspect(engine).get_table_names())
+
+
+def test_due_puts_breaking_news_first(engine: Engine) -> None:
+    """Among due deliveries, a breaking story comes before older normal ones."""
+    store = QueueStore(engine=engine)
+    first = _add(store, 1)
+    urgent, _ = store.add_article(
+        ArticleDraft(url="https://news.example/b", title="Breaking", text="",
+                     priority=Priority.BREAKING),
+        canonical_url="https://news.example/b",
+        deliveries_=[NewDelivery("tg", Platform.TELEGRAM, Post(Platform.TELEGRAM, ("b",)))],
+        now=T0)
+    (b,) = store.get_article(urgent)[1]
+    store.set_plans([(b.id, T0, "breaking lane")], T0)
+    due = [d.article_id for d in store.due(T0) if d.target == "tg"]
+    assert due == [urgent, first]
+
+
+def test_one_publisher_per_database(engine: Engine) -> None:
+    """A second publisher lock on the same database is refused; a status probe sees the holder
+    without taking the lock; after release the next one gets it."""
+    from bot.store.lock import AlreadyPublishingError, PublisherLock
+
+    first = PublisherLock(engine)
+    first.acquire()
+    try:
+        assert first.verify()
+        with pytest.raises(AlreadyPublishingError, match="already publishing"):
+            PublisherLock(engine).acquire(patience=0.2)
+    finally:
+        first.release()
+    with PublisherLock(engine):
+        pass
+
+
+def test_postgres_lock_loss_is_noticed(postgres_url: str) -> None:
+    """When the session holding the PostgreSQL advisory lock is cut, verify() says so and
+    release() still returns quietly."""
+    from sqlalchemy import text
+
+    from bot.store.db import make_engine
+    from bot.store.lock import PublisherLock
+
+    engine = make_engine(postgres_url)
+    try:
+        lock = PublisherLock(engine)
+        lock.acquire()
+        assert lock._conn is not None
+        pid = lock._conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        lock._conn.commit()
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            conn.commit()
+        assert not lock.verify()
+        lock.release()
+        assert not PublisherLock(engine).held_elsewhere()
+    finally:
+        engine.dispose()

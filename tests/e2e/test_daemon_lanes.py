@@ -101,3 +101,34 @@ def test_a_second_publisher_is_refused(
     queue_stories(p, 1)
     assert p.run("run", "--once").code == 0
     assert p.run("status", "--json").json()["publisher_running"] is False
+
+
+def test_run_once_on_sigterm_finishes_the_send_in_hand(
+    tmp_path: Path, make_telegram_server, make_x_server  # noqa: F811
+) -> None:
+    """`run --once` stopped by SIGTERM mid-request waits for the answer, records it, exits 0."""
+    import subprocess
+    import sys
+
+    faults = FaultPlan(slow_seconds=2.0)
+    tg = make_telegram_server(TelegramConfig(chats=("@news", "@world")), faults)
+    x = make_x_server()
+    p = live_project(tmp_path / "p", tg, x)
+    p.config.write_text(p.config.read_text().replace("timeout = 1\n", "timeout = 5\n", 1))
+    p.run("queue", "add", "https://city.example/story-1", "--title", "Story number 1",
+          "--body-file", "/dev/null", "--targets", "tg-news")
+    faults.queue([SLOW])
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(p.config), "run",
+                             "--once"], cwd=p.root, env=p.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_until(lambda: any(r.get("fault") for r in tg.app.state()["requests"]), 20)  # type: ignore[attr-defined]
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0 and "attempted 1" in out
+    (d,) = deliveries(p)
+    assert d["state"] == "published"
