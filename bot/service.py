@@ -213,7 +213,7 @@ class Daemon:
             return
         self._scheduler.add_job(self._dispatch, DateTrigger(run_at), id="dispatch",
                                 replace_existing=True, misfire_grace_time=None,
-                                max_instances=1, coalesce=True)
+                                max_instances=2, coalesce=True)  # serialized by the lock
 
     async def _dispatch(self) -> None:
         """Re-plan, then start a lane for each target with posts due now (lanes run on)."""
@@ -237,7 +237,7 @@ class Daemon:
 
         self._scheduler.add_job(self._dispatch, DateTrigger(self.app.clock.now()), id="dispatch",
                                 replace_existing=True, misfire_grace_time=None,
-                                max_instances=1, coalesce=True)
+                                max_instances=2, coalesce=True)  # serialized by the lock
 
     def _reschedule_soon(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
