@@ -7,14 +7,14 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.domain.errors import ConfigError
+from bot.reload import Reloading
 from bot.settings import Settings
 from bot.store.lock import PublisherLock
-from bot.wiring import App, build_dispatcher, make_dispatcher
+from bot.wiring import App, build_dispatcher
 
 log = logging.getLogger("crosspost.service")
 
@@ -37,7 +37,7 @@ class Service(Protocol):
         ...
 
 
-class Daemon:
+class Daemon(Reloading):
     """Sleeps until the next planned time or a change; publishes; reloads config on edit."""
 
     def __init__(
@@ -63,6 +63,7 @@ class Daemon:
         self._mtime = self._config_mtime()
         self._scheduler: Any = None
         self.lost_lock = False
+        self._publisher_lock: PublisherLock | None = None
 
     # -- one-shot -------------------------------------------------------------------------
     async def run_once(self) -> int:
@@ -258,7 +259,7 @@ class Daemon:
         self._reschedule_soon()
 
     async def _recover(self) -> None:
-        lock = getattr(self, "_publisher_lock", None)
+        lock = self._publisher_lock
         if lock is not None and not lock.verify():
             log.critical("lost the one-publisher lock (database session cut); stopping so "
                          "that two publishers never run at once — restart to take it again")
@@ -269,79 +270,3 @@ class Daemon:
             dispatcher = self.app.dispatcher
             if dispatcher is not None:
                 await dispatcher.recover()
-
-    def _config_mtime(self) -> float | None:
-        if self.config_file is None:
-            return None
-        try:
-            return self.config_file.stat().st_mtime
-        except OSError:
-            return None
-
-    def _refuse(self, error: str) -> bool:
-        now = self.app.clock.now()
-        log.error("config change refused; the running config stays", extra={"error": error})
-        self.app.state.put("config_refused", {"at": now.isoformat(), "error": error}, now)
-        return False
-
-    async def reload(self) -> bool:
-        """Load the config file again; a valid change takes effect, a broken one is refused.
-
-        The new publishers are built before the old ones are let go, so a change that fails
-        half-way (a token a client library refuses) leaves the running config publishing.
-        """
-        self._mtime = self._config_mtime()
-        if self.config_file is None or self.load is None or self._stop.is_set():
-            return False
-        now = self.app.clock.now()
-        try:
-            settings = self.load(self.config_file)
-        except ConfigError as exc:
-            return self._refuse(str(exc))
-        async with self._lock:
-            if self._stop.is_set():
-                return False
-            old = self.app.dispatcher
-            try:
-                new, opened = make_dispatcher(
-                    self.app, settings, on_published=old.on_published if old else None,
-                    pacers=old.pacers if old else None)  # chat pacing carries over
-                composer = _composer(settings)
-            except Exception as exc:
-                return self._refuse(f"{type(exc).__name__}: {exc}")
-            if old is not None:
-                old.stop()
-                await old.drain()
-            await self.app.aclose()
-            self.app.publishers.extend(opened)
-            new.on_lane_done = self._lane_finished
-            self.app.dispatcher = new
-            self.app.settings = settings
-            self.app.intake.settings = settings
-            self.app.intake.composer = composer
-            self.app.planner.use(settings)
-            self._resume_paused("config reload")
-            self.app.state.put("config_refused", None, now)
-            self.app.state.put("config_loaded", {"at": now.isoformat()}, now)
-            self.app.planner.replan()
-        if self._scheduler is not None and self._scheduler.running:
-            try:
-                self._add_factory_jobs()
-            except ConfigError as exc:
-                log.error("feeds not restarted after reload", extra={"error": str(exc)})
-        log.info("config reloaded", extra={"file": str(self.config_file)})
-        self._reschedule_soon()
-        return True
-
-
-def _composer(settings: Settings) -> Any:
-    from bot.wiring import make_composer
-
-    return make_composer(settings)
-
-
-def seconds_until(when: datetime | None, now: datetime) -> float | None:
-    """Seconds from ``now`` to ``when`` (never negative)."""
-    if when is None:
-        return None
-    return max(0.0, (when - now) / timedelta(seconds=1))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.service as service
+import bot.reload as reload_module
 from bot.domain.models import ArticleDraft
 from bot.service import Daemon
 from bot.settings_load import load_settings
@@ -61,7 +61,7 @@ def test_reload_failing_while_building_publishers_is_refused(
             def broken(*args: object, **kwargs: object) -> None:
                 raise RuntimeError("client refused the token")
 
-            monkeypatch.setattr(service, "make_dispatcher", broken)
+            monkeypatch.setattr(reload_module, "make_dispatcher", broken)
             cfg.write_text(CONFIG.format(root=tmp_path, interval="1s"))
             assert await wait(lambda: app.state.get("config_refused") is not None)
             assert "client refused the token" in app.state.get("config_refused")["error"]
