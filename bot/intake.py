@@ -7,22 +7,31 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 from bot.domain.errors import InputError
-from bot.domain.models import RETRYABLE_STATES, Article, ArticleDraft, DeliveryState, Post, Priority
+from bot.domain.models import RETRYABLE_STATES, Article, ArticleDraft, DeliveryState, Post
 from bot.domain.ports import Clock
-from bot.domain.urls import canonical_url, check_url
+from bot.domain.urls import canonical_url
+from bot.intake_parse import (
+    MAX_LANGUAGE,
+    MAX_TEXT,
+    MAX_TITLE,
+    as_utc,
+    checked_url,
+    draft_from_mapping,
+    parse_priority,
+    parse_time,
+    storable,
+)
 from bot.settings import Settings, TargetConfig
 from bot.store.queue import NewDelivery, QueueStore
+
+__all__ = ["Added", "Composer", "ImportResult", "Intake", "draft_from_mapping", "draft_of",
+           "parse_priority", "parse_time"]
 
 Composer = Callable[[ArticleDraft, TargetConfig], Post]
 
 log = logging.getLogger("crosspost.intake")
-MAX_TITLE = 1000
-MAX_TEXT = 200_000
-MAX_URL = 2048
-MAX_LANGUAGE = 16
 
 
 @dataclass(frozen=True)
@@ -80,32 +89,32 @@ class Intake:
     def validate(self, draft: ArticleDraft) -> ArticleDraft:
         """A cleaned draft, or ``InputError`` saying what is wrong with it. NUL characters
         are dropped from the text and refused elsewhere (PostgreSQL stores none)."""
-        url = _checked_url(draft.url, "url")
+        url = checked_url(draft.url, "url")
         if draft.canonical_url is not None:
-            _checked_url(draft.canonical_url, "canonical_url")
-        title = " ".join(_storable(draft.title or "", "title").split())
+            checked_url(draft.canonical_url, "canonical_url")
+        title = " ".join(storable(draft.title or "", "title").split())
         if not title:
             raise InputError("title is empty")
         if len(title) > MAX_TITLE:
             raise InputError(f"title is longer than {MAX_TITLE} characters")
-        text = _storable((draft.text or "").replace("\x00", ""), "text")
+        text = storable((draft.text or "").replace("\x00", ""), "text")
         if len(text) > MAX_TEXT:
             raise InputError(f"text is longer than {MAX_TEXT} characters")
         if draft.image_url:
-            _checked_url(draft.image_url, "image_url")
+            checked_url(draft.image_url, "image_url")
         if draft.language is not None:
-            _storable(draft.language, "language")
+            storable(draft.language, "language")
             if len(draft.language) > MAX_LANGUAGE:
                 raise InputError(f"language is longer than {MAX_LANGUAGE} characters")
         for tag in draft.tags:
-            _storable(tag, "tags")
+            storable(tag, "tags")
         for name in draft.targets or ():
-            _storable(name, "targets")
+            storable(name, "targets")
         not_before = draft.not_before
         if not_before is not None and not_before.tzinfo is None:
             raise InputError("not_before needs a timezone offset (e.g. 2026-05-01T09:00+03:00)")
         return replace(draft, url=url, title=title, text=text,
-                       not_before=_utc(not_before) if not_before else None)
+                       not_before=as_utc(not_before) if not_before else None)
 
     def targets_for(self, names: Sequence[str] | None) -> list[TargetConfig]:
         """The targets a story goes to: the named ones, or every enabled target."""
@@ -172,148 +181,6 @@ class Intake:
                                                  "targets": ",".join(d.target for d in chosen)})
         self._changed()
         return moved
-
-
-def draft_from_mapping(data: object, *, source: str) -> ArticleDraft:
-    """An ``ArticleDraft`` from a JSON object (import line, API body); ``InputError`` naming
-    the field if a field is missing, unknown or of the wrong type."""
-    if not isinstance(data, dict):
-        raise InputError("expected a JSON object")
-    extra = sorted(str(k) for k in set(data) - set(FIELDS))
-    if extra:
-        raise InputError(f"unknown field(s): {', '.join(extra)}")
-    for field in ("url", "title"):
-        value = _string(data, field)
-        if value is None:
-            raise InputError(f"missing field: {field}")
-        if not value.strip():
-            raise InputError(f"{field} is empty")
-    priority = _string(data, "priority")
-    not_before = _string(data, "not_before")
-    return ArticleDraft(
-        url=data["url"],
-        title=data["title"],
-        text=_string(data, "text") or "",
-        image_url=_string(data, "image_url") or None,
-        language=_string(data, "language") or None,
-        priority=parse_priority(priority) if priority else Priority.NORMAL,
-        source=source,
-        targets=_targets(data.get("targets")),
-        not_before=parse_time(not_before) if not_before else None,
-        tags=_strings(data, "tags") or (),
-    )
-
-
-FIELDS = ("url", "title", "text", "image_url", "priority", "targets", "not_before", "language",
-          "tags")
-
-
-def _string(data: dict[str, object], field: str) -> str | None:
-    """``data[field]`` if it is a string, ``None`` if absent or null, else ``InputError``."""
-    value = data.get(field)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InputError(f"{field} must be a string, not {_json_type(value)}")
-    return value
-
-
-def _strings(data: dict[str, object], field: str) -> tuple[str, ...] | None:
-    """``data[field]`` as a tuple if it is a list of strings, ``None`` if absent or null."""
-    value = data.get(field)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InputError(f"{field} must be a list of strings")
-    return tuple(value)
-
-
-def _targets(value: object) -> tuple[str, ...] | None:
-    """Target names from a list (or a comma-separated string); an empty choice is refused."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = [t.strip() for t in value.split(",") if t.strip()]
-    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-        raise InputError("targets must be a list of target names")
-    if not value:
-        raise InputError("targets is empty: leave it out to use every enabled target")
-    return tuple(value)
-
-
-def _json_type(value: object) -> str:
-    """The JSON name of a decoded value's type, for error messages."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _storable(value: str, field: str) -> str:
-    """``value`` if a database stores it faithfully: no NUL, no lone surrogates."""
-    if "\x00" in value:
-        raise InputError(f"{field} contains a NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(f"{field} is not valid Unicode text") from None
-    return value
-
-
-def _checked_url(value: str, field: str) -> str:
-    """An http(s) URL fit to store and to serve as the dedupe key, or ``InputError``."""
-    url = _storable(value or "", field)
-    try:
-        url = check_url(url)
-        canonical = canonical_url(url)
-    except (ValueError, InputError) as exc:  # ValueError: bad IPv6 literal, port out of range
-        reason = str(exc) if isinstance(exc, InputError) else f"not an http(s) URL: {_shown(url)}"
-        raise InputError(reason if field == "url" else f"{field}: {reason}") from None
-    if len(url) > MAX_URL or len(canonical) > MAX_URL:
-        raise InputError(f"{field} is longer than {MAX_URL} characters")
-    return url
-
-
-def _utc(moment: datetime) -> datetime:
-    """An aware time in UTC; ``InputError`` when it falls outside the years 1–9999."""
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise InputError(f"time out of range: {moment.isoformat()}") from None
-
-
-def _shown(value: object, limit: int = 80) -> str:
-    """``repr(value)``, cut short for one-line messages."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def parse_priority(value: object) -> Priority:
-    """A ``Priority`` from its name, or ``InputError`` listing the choices."""
-    try:
-        return Priority(value if isinstance(value, str) else str(value))
-    except ValueError:
-        raise InputError(f"priority must be one of {', '.join(p.value for p in Priority)}, "
-                         f"not {_shown(value)}") from None
-
-
-def parse_time(value: object) -> datetime:
-    """An aware datetime from ISO 8601 text; ``InputError`` if it isn't one."""
-    if not isinstance(value, str):
-        raise InputError(f"not an ISO 8601 time: {_shown(value)}")
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"not an ISO 8601 time: {_shown(value)}") from None
-    if parsed.tzinfo is None:
-        raise InputError(f"time needs a timezone offset: {_shown(value)}")
-    _utc(parsed)
-    return parsed
 
 
 def draft_of(article: Article) -> ArticleDraft:
