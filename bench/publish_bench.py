@@ -85,7 +85,8 @@ def ceiling_x(url: str, n: int, run: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-def bot_run(platform: str, url: str, db_url: str, n: int, run: int, tmp: Path) -> dict[str, float]:
+def bot_run(platform: str, url: str, db_url: str, n: int, run: int, tmp: Path,
+            durable: bool = True) -> dict[str, float]:
     """Queue n stories for one live target, then publish them with run_once."""
     from bot.domain.models import ArticleDraft
     from bot.service import Daemon
@@ -104,7 +105,7 @@ def bot_run(platform: str, url: str, db_url: str, n: int, run: int, tmp: Path) -
                       "access_token": X_CREDS["access_token"],
                       "access_token_secret": X_CREDS["access_token_secret"], "api_base_url": url}
     settings = Settings(database_url=db_url, outbox_dir=tmp / "outbox", dry_run=False,
-                        targets=[target], **extra)
+                        targets=[target], sqlite_durable_claims=durable, **extra)
     app = build_app(settings)
     app.intake.on_change = None  # plan once below, not after each story
     for i in range(n):
@@ -148,12 +149,14 @@ def main() -> None:
                     else:
                         rate = ceiling_x(url, args.n, run)
                     results.setdefault(f"{platform} ceiling", []).append({"rate": rate})
-                    dbs = [("sqlite", f"sqlite:///{tmp}/bench-{platform}-{run}.db")]
+                    dbs = [("sqlite", f"sqlite:///{tmp}/bench-{platform}-{run}.db", True),
+                           ("sqlite (sqlite_durable_claims = false)",
+                            f"sqlite:///{tmp}/bench-{platform}-{run}-fast.db", False)]
                     if args.postgres:
-                        dbs.append(("postgresql", _fresh_pg(args.postgres)))
-                    for name, db_url in dbs:
+                        dbs.append(("postgresql", _fresh_pg(args.postgres), True))
+                    for name, db_url, durable in dbs:
                         reset(url)
-                        out = bot_run(platform, url, db_url, args.n, run, tmp)
+                        out = bot_run(platform, url, db_url, args.n, run, tmp, durable)
                         results.setdefault(f"{platform} bot {name}", []).append(out)
     finally:
         for proc in (tg_proc, x_proc):

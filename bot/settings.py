@@ -140,6 +140,7 @@ class Settings(BaseSettings):
     outbox_dir: Path = Path("var/outbox")
     dry_run: bool = True
     log_format: Literal["text", "json"] = "text"
+    sqlite_durable_claims: bool = True
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     x: XSettings = Field(default_factory=XSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)

@@ -77,7 +77,7 @@ def build_app(
     engine = engine or make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    queue = QueueStore(engine=engine)
+    queue = QueueStore(engine=engine, durable_claims=settings.sqlite_durable_claims)
     state = StateStore(engine=engine)
     intake = Intake(store=queue, settings=settings, composer=make_composer(settings), clock=clock)
     planner = Planner(queue=queue, state=state, settings=settings, clock=clock)

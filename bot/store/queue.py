@@ -54,8 +54,9 @@ _URGENCY = case(
 class QueueStore(SendLog, QueueReports):
     """Articles and deliveries in SQL; every method is one short transaction."""
 
-    def __init__(self, *, engine: Engine) -> None:
+    def __init__(self, *, engine: Engine, durable_claims: bool = True) -> None:
         self.engine = engine
+        self.durable_claims = durable_claims
 
     # -- articles -------------------------------------------------------------------------
     def add_article(

@@ -57,11 +57,14 @@ class SendLog:
     """Delivery state changes around each publish attempt."""
 
     engine: Engine
+    durable_claims: bool
 
     # -- the exactly-once path --------------------------------------------------------------
     def claim(self, delivery_id: int, attempt_id: str, now: datetime) -> bool:
         """``pending`` → ``sending`` with a fresh attempt id, committed before any API call."""
         with self.engine.begin() as conn:
+            if self.durable_claims and conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")  # survive a power loss too
             n = conn.execute(_CLAIM, {"did": delivery_id, "aid": attempt_id, "now": now}).rowcount
         return bool(n)
 
@@ -111,7 +114,9 @@ class SendLog:
             stmt = update(deliveries).where(*_MINE).values(**values)
             params = key
         with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
+            if self.durable_claims and conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")  # losing this one is safe
+            elif conn.dialect.name == "postgresql":
                 # Only the claim must be durable before the API call. Should the server lose
                 # this commit in a crash, the row stays `sending` and is reconciled: never resent.
                 conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
