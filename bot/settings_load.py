@@ -76,7 +76,7 @@ def _config_error(
     first_key = None
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
-        key = _dotted(loc, data)
+        key = _dotted(loc)
         first_key = first_key or key
         source = _source_of(loc, data, env) or str(file)
         msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
@@ -89,8 +89,8 @@ def _config_error(
     return error
 
 
-def _dotted(loc: list[str], data: Mapping[str, Any]) -> str:
-    """``targets.0.platform`` → ``targets[0].platform`` (with the target's name when known)."""
+def _dotted(loc: list[str]) -> str:
+    """``targets.0.platform`` → ``targets[0].platform``."""
     out = ""
     for part in loc:
         if part.isdigit():

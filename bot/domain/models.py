@@ -43,7 +43,6 @@ class DeliveryState(StrEnum):
     EXPIRED = "expired"
 
 
-OPEN_STATES = frozenset({DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.NEEDS_REVIEW})
 RETRYABLE_STATES = frozenset(
     {DeliveryState.FAILED, DeliveryState.NEEDS_REVIEW, DeliveryState.EXPIRED, DeliveryState.CANCELLED}
 )
