@@ -265,16 +265,23 @@ class QueueStore(SendLog, QueueReports):
         return UTCDateTime().process_result_value(value, self.engine.dialect)
 
     def published_times(self, target: str, since: datetime) -> list[datetime]:
-        """When posts went out on ``target`` since ``since`` (for quotas and pacing)."""
+        """When posts went out on ``target`` since ``since`` (for quotas and min_interval).
+
+        A post in flight, or waiting for review because it may have gone out, counts too (at
+        its last update), so an uncertain post never lets the next one come too soon.
+        """
+        when = func.coalesce(deliveries.c.published_at, deliveries.c.updated_at)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(deliveries.c.published_at).where(
+                select(when).where(
                     deliveries.c.target == target,
-                    deliveries.c.state == S.PUBLISHED.value,
-                    deliveries.c.published_at >= since,
-                ).order_by(deliveries.c.published_at)
+                    deliveries.c.state.in_([S.PUBLISHED.value, S.SENDING.value,
+                                            S.NEEDS_REVIEW.value]),
+                    when >= since,
+                ).order_by(when)
             ).all()
-        return [r[0] for r in rows]
+        conv = UTCDateTime().process_result_value
+        return [t for t in (conv(r[0], self.engine.dialect) for r in rows) if t is not None]
 
     def published_counts_since(self, since: datetime) -> dict[str, int]:
         """Posts per target since ``since``."""

@@ -229,3 +229,14 @@ def test_postgres_lock_loss_is_noticed(postgres_url: str) -> None:
         assert not PublisherLock(engine).held_elsewhere()
     finally:
         engine.dispose()
+
+
+def test_uncertain_posts_count_as_posted_for_pacing(engine: Engine) -> None:
+    """A delivery waiting for review (it may have gone out) counts in the target's history."""
+    store = QueueStore(engine=engine)
+    _, (tg, _) = store.get_article(_add(store))
+    store.claim(tg.id, "a", T0)
+    store.finish(tg.id, "a", state=S.NEEDS_REVIEW, now=T0 + timedelta(seconds=5),
+                 outcome="uncertain", error="timed out", error_kind="uncertain")
+    assert store.published_times("tg", T0 - timedelta(hours=1)) == [T0 + timedelta(seconds=5)]
+    assert store.published_times("tg", T0 + timedelta(minutes=1)) == []
