@@ -14,8 +14,8 @@ import pytest
 
 from tests.fakes.faults import FaultPlan
 from tests.fakes.httpbase import FakeApp, FakeServer
-from tests.fakes.telegram_server import TelegramConfig, TelegramFake
-from tests.fakes.x_server import XConfig, XFake
+from tests.fakes.telegram_server import TelegramFake
+from tests.fakes.x_server import XFake
 
 MakeTelegram = Callable[..., FakeServer]
 MakeX = Callable[..., FakeServer]
@@ -26,19 +26,24 @@ def start_fake(app: FakeApp, *, host: str = "127.0.0.1", port: int = 0) -> FakeS
     return FakeServer(app, host=host, port=port).start()
 
 
-@pytest.fixture
-def make_telegram_server() -> Iterator[MakeTelegram]:
-    """Factory: ``make_telegram_server(config=None, faults=None)`` → a started fake Bot API."""
+def _factory(app_class: type[TelegramFake] | type[XFake]) -> Iterator[Callable[..., FakeServer]]:
+    """A factory starting fakes of ``app_class``; every server it started stops afterwards."""
     started: list[FakeServer] = []
 
-    def make(config: TelegramConfig | None = None, faults: FaultPlan | None = None) -> FakeServer:
-        server = start_fake(TelegramFake(config, faults=faults))
+    def make(config: object = None, faults: FaultPlan | None = None) -> FakeServer:
+        server = start_fake(app_class(config, faults=faults))  # type: ignore[arg-type]
         started.append(server)
         return server
 
     yield make
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def make_telegram_server() -> Iterator[MakeTelegram]:
+    """Factory: ``make_telegram_server(config=None, faults=None)`` → a started fake Bot API."""
+    yield from _factory(TelegramFake)
 
 
 @pytest.fixture
@@ -50,16 +55,7 @@ def telegram_server(make_telegram_server: MakeTelegram) -> FakeServer:
 @pytest.fixture
 def make_x_server() -> Iterator[MakeX]:
     """Factory: ``make_x_server(config=None, faults=None)`` → a started fake X API v2."""
-    started: list[FakeServer] = []
-
-    def make(config: XConfig | None = None, faults: FaultPlan | None = None) -> FakeServer:
-        server = start_fake(XFake(config, faults=faults))
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
+    yield from _factory(XFake)
 
 
 @pytest.fixture
