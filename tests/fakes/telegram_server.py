@@ -1,6 +1,7 @@
 """A strict fake of the Telegram Bot API: refuses what Telegram refuses, records what it delivers.
 
-Methods: getMe, getChat, sendMessage, sendPhoto, getUpdates, deleteWebhook. HTML is checked by
+Methods: getMe, getChat, sendMessage, sendPhoto, getUpdates, deleteWebhook, and (see
+``telegram_revise``) editMessageText, editMessageCaption, deleteMessage. HTML is checked by
 the strict parser in ``tests.fakes.telegram_html``; text ≤ 4096 and captions ≤ 1024 UTF-16 units
 after parsing. Run by hand: ``python -m tests.fakes.telegram_server --port 8081 --chat @news``.
 Control: ``POST /_fake/incoming`` {"user_id", "text", "first_name"?, "username"?} queues a private
@@ -19,6 +20,7 @@ from tests.fakes import faults as F
 from tests.fakes.httpbase import FakeApp, FakeServer, Reply, Request, serve_forever_cli
 from tests.fakes.telegram_checks import BotAPIError, ok, photo_message, text_message, too_many
 from tests.fakes.telegram_objects import BotUser, Chat, chat_json, message_json
+from tests.fakes.telegram_revise import REVISE_METHODS, revise
 from tests.fakes.telegram_updates import UpdateQueue
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
@@ -137,6 +139,8 @@ class TelegramFake(FakeApp):
             return ok(chat_json(chat, full=True))
         if method in _SEND_METHODS:
             return self._send(bot, method, p, files, extra)
+        if method in REVISE_METHODS:
+            return revise(self, bot, method, p, extra)
         raise BotAPIError(404, "Not Found")
 
     def _chat(self, p: dict[str, Any]) -> Chat:
