@@ -41,6 +41,7 @@ class DeliveryState(StrEnum):
     CANCELLED = "cancelled"
     NEEDS_REVIEW = "needs_review"
     EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"  # taken down: its posts deleted, nothing more sent (issue 13)
 
 
 RETRYABLE_STATES = frozenset(
