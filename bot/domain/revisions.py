@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.domain.models import DeliveryState, Platform
+from bot.domain.models import DeliveryState, Platform, Post
 
 ON_EDIT_CHOICES = ("edit", "reply", "none")
 DEFAULT_CORRECTION_TEMPLATE = "Correction: {title} {url}"
@@ -83,6 +83,33 @@ class Revision:
     def open(self) -> bool:
         """Still to be applied (or being applied)."""
         return self.state in OPEN_REVISION_STATES
+
+
+@dataclass(frozen=True)
+class DeliveryChange:
+    """What an edit of a story does to one of its deliveries: the post composed again, the
+    target's ``on_edit``, and the correction reply's text should the target say ``reply``."""
+
+    delivery_id: int
+    post: Post
+    on_edit: str = "edit"
+    correction: str = ""
+
+
+@dataclass(frozen=True)
+class StoryChange:
+    """New fields of a story (``None``: unchanged) and who asked."""
+
+    title: str | None = None
+    text: str | None = None
+    image_url: str | None = None
+    requested_by: str = "cli"
+
+    @property
+    def changed(self) -> tuple[str, ...]:
+        """Names of the fields that change."""
+        return tuple(name for name in ("title", "text", "image_url")
+                     if getattr(self, name) is not None)
 
 
 def edit_kind(state: DeliveryState, on_edit: str, *, in_flight: bool) -> RevisionKind:
