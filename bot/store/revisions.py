@@ -278,7 +278,8 @@ class RevisionStore:
                outcome: str, error: str | None = None, error_kind: str | None = None,
                planned_at: datetime | None = None, result_ids: Sequence[str] | None = None,
                new_post_ids: Sequence[str] | None = None, withdraw: bool = False,
-               kind: RevisionKind | None = None, retried: bool = False) -> bool:
+               kind: RevisionKind | None = None, parts: Sequence[str] | None = None,
+               retried: bool = False) -> bool:
         """End an attempt: the revision's new state and, in the same commit, what it did to its
         delivery (new post ids after an X edit; ``withdrawn`` after a takedown). Only the
         attempt that claimed the revision can finish it."""
@@ -292,6 +293,8 @@ class RevisionStore:
             values["result_ids"] = list(result_ids)
         if kind is not None:
             values.update(kind=kind.value, done_ids=[])
+        if parts is not None:
+            values["parts"] = list(parts)
         if retried:
             values["retries"] = revisions.c.retries + 1
         with self.engine.begin() as conn:
