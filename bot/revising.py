@@ -170,8 +170,10 @@ class Reviser:
                               "be asked, so it is not posted again (check the channel)")
                     return Step.DONE
             reply_id = found or await publisher.reply(request)
-            fin(R.DONE, "reconciled: the reply was there" if found else "correction posted",
-                result_ids=(reply_id,))
+            outcome = "reconciled: the reply was there" if found else "correction posted"
+            if rev.outcome and rev.outcome.startswith("edit refused"):
+                outcome += " (the edit was refused)"
+            fin(R.DONE, outcome, result_ids=(reply_id,))
         else:
             fin(R.DONE, "recorded")
         return Step.DONE
