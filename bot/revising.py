@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.compose.telegram_html import escape
-from bot.compose.xtext import X_LIMIT, weighted_length
+from bot.compose.corrections import correction_for
 from bot.domain.errors import EditRefusedError, PublishError, UncertainError
 from bot.domain.models import Delivery, DeliveryState, Platform, Post
 from bot.domain.ports import Clock, Publisher, ReviseRequest
@@ -31,7 +30,6 @@ from bot.domain.revisions import (
     Revision,
     RevisionKind,
     RevisionState,
-    correction_text,
 )
 from bot.store.revisions import RevisionStore
 from bot.store.state import StateStore
@@ -60,13 +58,6 @@ class RevisionLane:
     publisher: Publisher
     link_preview: str = "small"
     correction_template: str = DEFAULT_CORRECTION_TEMPLATE
-
-
-def correction_for(platform: Platform, template: str, title: str, url: str) -> str:
-    """The correction reply's text for a platform: within X's weighted 280, or Telegram HTML."""
-    if platform is Platform.TELEGRAM:
-        return correction_text(template, title=escape(title), url=escape(url), limit=4096)
-    return correction_text(template, title=title, url=url, limit=X_LIMIT, measure=weighted_length)
 
 
 class Reviser:

@@ -96,7 +96,8 @@ class RevisionStore:
 
     # -- what staff ask for ---------------------------------------------------------------
     def edit_story(self, article_id: int, change: StoryChange,
-                   deliveries_: Sequence[DeliveryChange], now: datetime) -> list[Revision]:
+                   deliveries_: Sequence[DeliveryChange], now: datetime,
+                   content_hash: str | None = None) -> list[Revision]:
         """Store a story's new fields and every delivery's new post, in one commit.
 
         A delivery not out yet just carries the new text (recorded as ``record``). One that is
@@ -104,6 +105,10 @@ class RevisionStore:
         it are superseded. Photos stay as they went out (only text and captions are edited).
         """
         values: dict[str, Any] = {k: getattr(change, k) for k in change.changed}
+        if "image_url" in values:
+            values["image_url"] = values["image_url"] or None
+        if content_hash is not None:
+            values["content_hash"] = content_hash
         with self.engine.begin() as conn:
             found = conn.execute(update(articles).where(articles.c.id == article_id)
                                  .values(updated_at=now, **values)).rowcount
