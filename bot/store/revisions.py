@@ -124,6 +124,9 @@ class RevisionStore:
                 state = S(d["state"])
                 in_flight = state is S.SENDING
                 kind = edit_kind(state, item.on_edit, in_flight=in_flight)
+                same = tuple(d["parts"] or ()) == item.post.parts
+                if same and state is S.PUBLISHED:
+                    kind = K.RECORD  # the post on this target reads the same: nothing to correct
                 post_values: dict[str, Any] = {"parts": list(item.post.parts), "updated_at": now}
                 if state not in (S.PUBLISHED, S.SENDING):
                     post_values.update(image_url=item.post.image_url,
@@ -134,6 +137,7 @@ class RevisionStore:
                 if kind is K.RECORD:
                     outcome = ("recorded: not out yet, carries the new text"
                                if state not in (S.PUBLISHED, S.SENDING)
+                               else "recorded: the post reads the same" if same
                                else "recorded: on_edit = none")
                     row = _new(d, kind, R.DONE, now, parts=item.post.parts,
                                changed=change.changed, by=change.requested_by, outcome=outcome)
