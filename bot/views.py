@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.models import Article, Delivery
+from bot.domain.revisions import Revision
+
+Revisions = Mapping[int, Sequence[Revision]]
 
 
 def iso(value: datetime | None) -> str | None:
@@ -14,8 +18,20 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def delivery_json(d: Delivery) -> dict[str, Any]:
-    """One delivery as reported by ``queue show --json``."""
+def revision_json(r: Revision) -> dict[str, Any]:
+    """One revision of a delivery: what changed, when, on which platform, and the outcome."""
+    return {
+        "id": r.id, "kind": r.kind.value, "state": r.state.value, "platform": r.platform.value,
+        "changed": list(r.changed), "requested_by": r.requested_by, "reason": r.reason,
+        "created_at": iso(r.created_at), "planned_at": iso(r.planned_at),
+        "finished_at": iso(r.finished_at), "attempts": r.attempts, "outcome": r.outcome,
+        "error": r.error, "error_kind": r.error_kind, "parts": list(r.parts),
+        "done_ids": list(r.done_ids), "result_ids": list(r.result_ids),
+    }
+
+
+def delivery_json(d: Delivery, revisions: Sequence[Revision] = ()) -> dict[str, Any]:
+    """One delivery as reported by ``queue show --json`` (with its revisions)."""
     return {
         "id": d.id,
         "target": d.target,
@@ -30,6 +46,7 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
         "error": d.last_error,
         "error_kind": d.error_kind,
         "platform_post_id": d.platform_post_id,
+        "post_ids": list(d.sent_ids),
         "permalink": d.permalink,
         "published_at": iso(d.published_at),
         "updated_at": iso(d.updated_at),
@@ -39,12 +56,14 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
              "error_kind": h.error_kind, "error": h.error}
             for h in d.history
         ],
+        "revisions": [revision_json(r) for r in revisions],
     }
 
 
 def article_state(deliveries: list[Delivery]) -> str:
     """A story's overall state: the least advanced of its deliveries."""
-    order = ["sending", "needs_review", "pending", "failed", "expired", "published", "cancelled"]
+    order = ["sending", "needs_review", "pending", "failed", "expired", "published", "cancelled",
+             "withdrawn"]
     states = {d.state.value for d in deliveries}
     for state in order:
         if state in states:
@@ -52,8 +71,11 @@ def article_state(deliveries: list[Delivery]) -> str:
     return "no_targets"
 
 
-def article_json(article: Article, deliveries: list[Delivery]) -> dict[str, Any]:
-    """One story with its deliveries, as ``queue show --json`` and the API report it."""
+def article_json(article: Article, deliveries: list[Delivery],
+                 revisions: Revisions | None = None) -> dict[str, Any]:
+    """One story with its deliveries (and their revisions, by delivery id), as
+    ``queue show --json`` and the API report it."""
+    revisions = revisions or {}
     return {
         "id": article.id,
         "url": article.url,
@@ -66,7 +88,7 @@ def article_json(article: Article, deliveries: list[Delivery]) -> dict[str, Any]
         "language": article.language,
         "not_before": iso(article.not_before),
         "created_at": iso(article.created_at),
-        "deliveries": [delivery_json(d) for d in deliveries],
+        "deliveries": [delivery_json(d, revisions.get(d.id, ())) for d in deliveries],
     }
 
 
@@ -77,8 +99,10 @@ def local(value: datetime | None, tz: str) -> str:
     return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def article_text(article: Article, deliveries: list[Delivery], tz: str) -> str:
+def article_text(article: Article, deliveries: list[Delivery], tz: str,
+                 revisions: Revisions | None = None) -> str:
     """``queue show`` for people."""
+    revisions = revisions or {}
     lines = [f"#{article.id} {article.title}", f"  url: {article.url}",
              f"  priority: {article.priority.value}  source: {article.source}  "
              f"queued: {local(article.created_at, tz)}"]
@@ -97,4 +121,10 @@ def article_text(article: Article, deliveries: list[Delivery], tz: str) -> str:
         for i, part in enumerate(d.parts):
             prefix = "      text: " if i == 0 else f"      part {i + 1}: "
             lines.append(prefix + part.replace("\n", "\n            "))
+        for r in revisions.get(d.id, ()):
+            who = f" by {r.requested_by}" if r.requested_by else ""
+            why = f" ({r.reason})" if r.reason else ""
+            said = r.error if r.state.value == "failed" and r.error else r.outcome or ""
+            lines.append(f"      {r.kind.value}{who}{why} {local(r.created_at, tz)}: "
+                         f"{r.state.value}{' — ' + said if said else ''}")
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot.corrections import Corrections
 from bot.dispatch import Dispatcher, Lane, Pacers
 from bot.domain.models import ArticleDraft, Platform, Post
 from bot.domain.ports import Clock, Publisher, SystemClock
@@ -18,6 +19,7 @@ from bot.publish.outbox import OutboxPublisher
 from bot.settings import Settings, TargetConfig
 from bot.store.db import make_engine, upgrade
 from bot.store.queue import QueueStore
+from bot.store.revisions import RevisionStore
 from bot.store.state import StateStore
 
 
@@ -32,6 +34,8 @@ class App:
     state: StateStore
     intake: Intake
     planner: Planner
+    revisions: RevisionStore
+    corrections: Corrections
     publishers: list[Publisher] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
 
@@ -82,8 +86,11 @@ def build_app(
     intake = Intake(store=queue, settings=settings, composer=make_composer(settings), clock=clock)
     planner = Planner(queue=queue, state=state, settings=settings, clock=clock)
     intake.on_change = planner.replan
+    revisions = RevisionStore(engine=engine, durable_claims=settings.sqlite_durable_claims)
+    corrections = Corrections(intake=intake, revisions=revisions, clock=clock,
+                              on_change=planner.replan)
     return App(settings=settings, clock=clock, engine=engine, queue=queue, state=state,
-               intake=intake, planner=planner)
+               intake=intake, planner=planner, revisions=revisions, corrections=corrections)
 
 
 def build_dispatcher(
