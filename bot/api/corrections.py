@@ -9,12 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.auth import bearer
 from bot.api.models import PROBLEMS, Text
+from bot.daemon.runtime import Runtime
 from bot.domain.revisions import StoryChange
-from bot.views import article_json, revision_json
-from bot.wiring import App
+from bot.reports.views import article_json, revision_json
 
 router = APIRouter(prefix="/api", tags=["corrections"], dependencies=[Depends(bearer)],
-                   responses={401: PROBLEMS[401], 404: PROBLEMS[404]})
+                   responses={400: PROBLEMS[400], 401: PROBLEMS[401], 404: PROBLEMS[404],
+                              413: PROBLEMS[413]})
 
 ArticleId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The story's id.")]
 
@@ -50,12 +51,12 @@ class Confirm(BaseModel):
     not_posted: bool = False
 
 
-def _app(request: Request) -> App:
-    app: App = request.app.state.crosspost
+def _app(request: Request) -> Runtime:
+    app: Runtime = request.app.state.crosspost
     return app
 
 
-def _article(app: App, article_id: int) -> dict[str, Any]:
+def _article(app: Runtime, article_id: int) -> dict[str, Any]:
     article, deliveries = app.queue.get_article(article_id)
     return article_json(article, deliveries, app.revisions.for_articles([article_id]))
 

@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 
 from bot.api.app import create_api
+from bot.daemon.runtime import Runtime as App
 from bot.domain.models import ArticleDraft, DeliveryState, PublishReceipt
 from bot.domain.ports import ManualClock
-from bot.wiring import App, build_app
+from bot.wiring import build_app
 from tests.conftest import make_settings
 
 AUTH = {"Authorization": "Bearer t"}
@@ -34,7 +35,7 @@ def story(app: App) -> int:
                                         text="The harbour reopened today. Ships are back."))
     _, (tg, xa) = app.queue.get_article(added.article_id)
     now = app.clock.now()
-    app.queue.set_plans([(tg.id, now, "now"), (xa.id, now, "now")], now)
+    app.queue.set_plans([(tg.id, now, "now"), (xa.id, now, "now")])
     for d, state in ((tg, DeliveryState.PUBLISHED), (xa, DeliveryState.NEEDS_REVIEW)):
         assert app.queue.claim(d.id, "a", now)
         app.queue.finish(d.id, "a", state=state, now=now, outcome=state.value,

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.corrections import Corrections
+from bot.daemon.runtime import Runtime as App
 from bot.domain.errors import InputError, NotFoundError
 from bot.domain.models import ArticleDraft, DeliveryState, PublishReceipt
 from bot.domain.ports import ManualClock
 from bot.domain.revisions import RevisionKind, RevisionState, StoryChange
+from bot.intake.corrections import Corrections
 from bot.store.revisions import RevisionStore
-from bot.wiring import App, build_app
+from bot.wiring import build_app
 from tests.conftest import make_settings
 
 S = DeliveryState
@@ -62,7 +63,7 @@ def test_edit_of_published_posts_makes_corrections(app: App) -> None:
     article_id = add(app)
     _, found = app.queue.get_article(article_id)
     now = app.clock.now()
-    app.queue.set_plans([(d.id, now, "now") for d in found], now)
+    app.queue.set_plans([(d.id, now, "now") for d in found])
     for d in found:
         assert app.queue.claim(d.id, "a", now)
         app.queue.finish(d.id, "a", state=S.PUBLISHED, now=now, outcome="published",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.corrections import Corrections
 from bot.domain.revisions import RevisionKind, StoryChange
-from bot.ingest.poller import FeedPoller
+from bot.intake.corrections import Corrections
+from bot.intake.feeds import FeedPoller
 from bot.store.revisions import RevisionStore
 from tests.ingest.feeddocs import LONG, Entry
 from tests.ingest.helpers import T0, Env, make_env

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.daemon.revising import Reviser, RevisionLane, Step
 from bot.domain.models import ArticleDraft, DeliveryState, Platform, Post, PublishReceipt
 from bot.domain.ports import ManualClock
 from bot.domain.retry import RetryPolicy
 from bot.domain.revisions import DeliveryChange, RevisionKind, RevisionState, StoryChange
 from bot.publish.telegram import TelegramPublisher
 from bot.publish.x import XPublisher
-from bot.revising import Reviser, RevisionLane, Step
 from bot.store.db import make_engine, upgrade
 from bot.store.queue import NewDelivery, QueueStore
 from bot.store.revisions import RevisionStore
@@ -63,7 +63,7 @@ class Rig:
         article_id, _ = self.queue.add_article(draft, canonical_url=draft.url, deliveries_=posts,
                                                now=now)
         _, found = self.queue.get_article(article_id)
-        self.queue.set_plans([(d.id, now, "now") for d in found], now)
+        self.queue.set_plans([(d.id, now, "now") for d in found])
         for d in found:
             publisher = self.tg if d.platform is Platform.TELEGRAM else self.xp
             receipt: PublishReceipt = await publisher.publish(
