@@ -5,6 +5,7 @@ Only the doors (``bot.cli``, ``bot.api``, ``bot.staff``, ``bot.web``) import thi
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Engine
 from bot.config.settings import Settings
 from bot.daemon.dispatch import Dispatcher, Lane, Pacers
 from bot.daemon.planning import Planner
+from bot.daemon.revising import Reviser
 from bot.daemon.runtime import Runtime
 from bot.daemon.service import Daemon
 from bot.domain.models import Platform
@@ -102,6 +104,7 @@ def make_dispatcher(
             per_minute=(settings.telegram.messages_per_chat_per_minute
                         if target.platform is Platform.TELEGRAM and not settings.is_dry_run(target)
                         else None),
+            correction_template=target.correction_template,
         )
     policy = RetryPolicy(max_attempts=settings.retry.max_attempts, base=settings.retry.base_delay,
                          cap=settings.retry.max_delay, jitter=settings.retry.jitter)
@@ -111,9 +114,11 @@ def make_dispatcher(
     if pacers is None:
         pacers = Pacers()
     pacers.per_second = settings.telegram.messages_per_second
+    reviser = Reviser(store=app.revisions, state=app.state, policy=policy, clock=app.clock,
+                      rand=rand or random.random)
     dispatcher = Dispatcher(
         queue=app.queue, state=app.state, lanes=lanes, policy=policy, clock=app.clock,
-        pacers=pacers, on_published=on_published, **kwargs,
+        pacers=pacers, on_published=on_published, reviser=reviser, **kwargs,
     )
     return dispatcher, opened
 

@@ -1,4 +1,5 @@
-"""``crosspost queue …``: add, import, list, show, cancel, retry."""
+"""``crosspost queue …``: add, import, list, show, cancel, retry (edit, takedown and confirm are
+in ``bot.cli.corrections``)."""
 
 from __future__ import annotations
 
@@ -111,7 +112,9 @@ def list_(ctx: Context, state: str | None, limit: int, as_json: bool) -> None:
             why = f" — {d.last_error}" if d.last_error and d.state is not DeliveryState.PUBLISHED \
                 else ""
             lines.append(f"    {d.target:<16} {d.state.value:<12} {when}{why}")
-    emit([article_json(a, ds) for a, ds in rows], as_json, "\n".join(lines) or "queue is empty")
+    revisions = app.revisions.for_articles([a.id for a, _ in rows]) if as_json else {}
+    emit([article_json(a, ds, revisions) for a, ds in rows], as_json,
+         "\n".join(lines) or "queue is empty")
 
 
 @queue.command("show")
@@ -122,8 +125,9 @@ def show(ctx: Context, article_id: int, as_json: bool) -> None:
     """One story: every delivery's state, planned time, text, attempts and last error."""
     app = ctx.app()
     article, deliveries = app.queue.get_article(article_id)
-    emit(article_json(article, deliveries), as_json,
-         article_text(article, deliveries, app.settings.timezone))
+    revisions = app.revisions.for_articles([article_id])
+    emit(article_json(article, deliveries, revisions), as_json,
+         article_text(article, deliveries, app.settings.timezone, revisions))
 
 
 @queue.command("cancel")

@@ -278,6 +278,9 @@ class Daemon:
         blocked = dispatcher.blocked_targets(now)
         busy = [*blocked, *dispatcher.busy_targets]
         nxt = self.app.queue.next_planned_at(exclude_targets=busy)
+        revision = dispatcher.next_revision_at(exclude_targets=busy)
+        if revision is not None and (nxt is None or revision < nxt):
+            nxt = revision
         wakes = [st.blocked_until for name, st in self.app.state.targets().items()
                  if name in blocked and not st.paused_reason and st.blocked_until]
         pace = dispatcher.next_wake()

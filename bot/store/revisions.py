@@ -238,28 +238,33 @@ class RevisionStore:
         return [str(i) for r in rows for i in (r[0] or ())]
 
     # -- the exactly-once path ------------------------------------------------------------
-    def due(self, now: datetime, *, exclude_targets: Sequence[str] = (),
-            limit: int = 500) -> list[Revision]:
-        """Pending revisions whose time has come, oldest first; none of a delivery being sent
-        or with another revision in flight (they wait for it to end)."""
+    @staticmethod
+    def _ready(exclude_targets: Sequence[str]) -> list[ColumnElement[bool]]:
+        """Pending revisions that may run once due: none of a delivery being sent or with
+        another revision in flight (they wait for it to end), none of an excluded target."""
         other = revisions.alias("other")
         busy = exists().where(other.c.delivery_id == revisions.c.delivery_id,
                               other.c.state == R.SENDING.value)
         sending = exists().where(deliveries.c.id == revisions.c.delivery_id,
                                  deliveries.c.state == S.SENDING.value)
-        cond: list[ColumnElement[bool]] = [
-            revisions.c.state == R.PENDING.value, revisions.c.planned_at <= now, ~busy, ~sending]
+        cond: list[ColumnElement[bool]] = [revisions.c.state == R.PENDING.value, ~busy, ~sending]
         if exclude_targets:
             cond.append(revisions.c.target.not_in(list(exclude_targets)))
+        return cond
+
+    def due(self, now: datetime, *, exclude_targets: Sequence[str] = (),
+            limit: int = 500) -> list[Revision]:
+        """Pending revisions whose time has come, oldest first (see ``_ready``)."""
+        cond = [*self._ready(exclude_targets), revisions.c.planned_at <= now]
         query = select(revisions).where(and_(*cond)).order_by(revisions.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [revision_from_row(r) for r in conn.execute(query).mappings()]
 
-    def next_planned_at(self) -> datetime | None:
-        """The earliest planned time among pending revisions."""
+    def next_planned_at(self, *, exclude_targets: Sequence[str] = ()) -> datetime | None:
+        """The earliest planned time among revisions that may run (see ``_ready``)."""
         with self.engine.connect() as conn:
             row = conn.execute(select(revisions.c.planned_at).where(
-                revisions.c.state == R.PENDING.value).order_by(revisions.c.planned_at).limit(1)
+                and_(*self._ready(exclude_targets))).order_by(revisions.c.planned_at).limit(1)
             ).first()
         return None if row is None else row[0]
 
