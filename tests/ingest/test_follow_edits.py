@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.domain.revisions import RevisionKind, StoryChange
-from bot.intake.corrections import Corrections
-from bot.intake.feeds import FeedPoller
+from bot.domain.revisions import RevisionKind
 from bot.store.revisions import RevisionStore
 from tests.ingest.feeddocs import LONG, Entry
 from tests.ingest.helpers import T0, Env, make_env
@@ -15,17 +13,9 @@ from tests.ingest.test_poller import serve, story
 
 
 def follow(env: Env) -> RevisionStore:
-    """Give the env's poller an ``edit_story`` that edits through ``Corrections``."""
-    revisions = RevisionStore(engine=env.app.engine)
-    fix = Corrections(intake=env.app.intake, revisions=revisions, clock=env.clock)
-
-    def edit_story(article_id: int, title: str, text: str) -> None:
-        fix.edit(article_id, StoryChange(title=title, text=text, requested_by="feed"))
-
-    env.poller = FeedPoller(intake=env.app.intake, store=env.store, fetcher=env.fetcher,
-                            clock=env.clock, find_story=env.app.queue.find_by_canonical,
-                            edit_story=edit_story)
-    return revisions
+    """The app's revisions (the env's poller, built by the daemon's ``make_poller``, edits
+    through the app's corrections)."""
+    return env.app.revisions
 
 
 def updated(i: int) -> Entry:
