@@ -18,6 +18,7 @@ from bot.intake.stories import queue_story
 from bot.reports.preview import preview_data
 from bot.reports.status import status_data, status_text
 from bot.staff import replies
+from bot.staff.corrections import StaffCorrections
 
 log = logging.getLogger("crosspost.staff")
 
@@ -41,6 +42,7 @@ class StaffHandlers:
 
     def __init__(self, app: Runtime) -> None:
         self.app = app
+        self.corrections = StaffCorrections(app, self.say)
 
     async def say(self, update: Update, context: Context, text: str,
                   parse_mode: str | None = None) -> None:
@@ -69,6 +71,8 @@ class StaffHandlers:
         """A link (typed, pasted or in a forward): queue it, answer with times and previews."""
         message = update.effective_message
         assert message is not None and update.effective_user is not None
+        if await self.corrections.pending_text(update, context):
+            return  # the corrected text an /edit asked for
         url = links_in(message)
         if url is None:
             await self.help(update, context)
@@ -109,7 +113,8 @@ class StaffHandlers:
         """``/status``: the same report as ``crosspost status``."""
         app = self.app
         data = await asyncio.to_thread(status_data, settings=app.settings, clock=app.clock,
-                                       queue=app.queue, state=app.state, engine=app.engine)
+                                       queue=app.queue, state=app.state, engine=app.engine,
+                                       revisions=app.revisions)
         await self.say(update, context,
                        replies.clip(status_text(data, self.app.settings.timezone)))
 
