@@ -33,7 +33,7 @@ def test_edit_asks_for_the_text_then_corrects(run_chat: RunChat) -> None:
     app = run_chat(scenario)
     assert got[0].startswith("Send the corrected text of #1: Ferry resumes")
     assert got[1].startswith("Corrected #1; 0 post(s) to correct")
-    article, deliveries = app.queue.get_article(1)
+    article, _ = app.queue.get_article(1)
     assert article.title == "Ferry resumes at noon" and "at noon today" in article.text
     revisions = app.revisions.for_articles([1])
     assert all(r.requested_by == f"telegram:{STAFF}" for rs in revisions.values() for r in rs)
