@@ -106,7 +106,7 @@ def _check_edited(p: Project, tg: FakeServer, x: FakeServer, ids: set[int],
         first = (t for t in tweets if t["id"] == xa["post_ids"][0])
         original = next(first)
         chain_start = (original.get("history") or [original["id"]])[0]
-        answered = replies.get(chain_start, 0) + replies.get(original["id"], 0)
+        answered = sum(replies.get(i, 0) for i in {chain_start, original["id"]})
         if x_replies_only:
             assert answered == 1, (xa, answered)
         else:
@@ -190,11 +190,19 @@ def test_sigkill_during_corrections_never_replies_twice_nor_leaves_posts(
     _take_down_all(p, ids[30:])
     for fake in (tg, x):  # every answer slow: kills land mid-request
         fake.app.faults.configure({"rate": 1.0})  # type: ignore[attr-defined]
+    killed_mid_run = in_flight = 0
     for _ in range(5):
+        log = p.root / "daemon.log"
+        seen = log.read_text().count("crosspost running") if log.exists() else 0
         proc = start_daemon(p)
-        time.sleep(rng.uniform(1.0, 2.5))
+        assert wait_until(lambda: log.read_text().count("crosspost running") > seen, 60)
+        time.sleep(rng.uniform(0.3, 1.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
+        states = [r["state"] for a in _stories(p) for d in a["deliveries"]
+                  for r in d["revisions"]]
+        killed_mid_run += "pending" in states or "sending" in states
+        in_flight += states.count("sending")
     for fake in (tg, x):
         fake.app.faults.configure({"rate": 0.0})  # type: ignore[attr-defined]
     proc = start_daemon(p, "final.log")
@@ -203,5 +211,8 @@ def test_sigkill_during_corrections_never_replies_twice_nor_leaves_posts(
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+    print(f"seed {seed}: kills mid-run {killed_mid_run}, revisions cut mid-call {in_flight}")
+    assert killed_mid_run == 5, f"the kills landed while corrections were under way (seed {seed})"
+    assert in_flight >= 2, f"some kills cut a platform call (seed {seed})"
     _check_edited(p, tg, x, set(ids[:30]), x_replies_only=True)
     _check_taken_down(p, tg, x, set(ids[30:]))
