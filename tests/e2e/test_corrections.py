@@ -66,6 +66,12 @@ def _confirm_unknowns(p: Project, tg: FakeServer) -> None:
     raise AssertionError("needs_review deliveries kept coming back")
 
 
+def _started(p: Project) -> int:
+    """How many times the daemon logged that it runs."""
+    log = p.root / "daemon.log"
+    return log.read_text().count("crosspost running") if log.exists() else 0
+
+
 def _edit_all(p: Project, ids: list[int]) -> None:
     urls = {a["id"]: a["url"] for a in _stories(p)}
     for article_id in ids:
@@ -192,10 +198,9 @@ def test_sigkill_during_corrections_never_replies_twice_nor_leaves_posts(
         fake.app.faults.configure({"rate": 1.0})  # type: ignore[attr-defined]
     killed_mid_run = in_flight = 0
     for _ in range(5):
-        log = p.root / "daemon.log"
-        seen = log.read_text().count("crosspost running") if log.exists() else 0
+        seen = _started(p)
         proc = start_daemon(p)
-        assert wait_until(lambda: log.read_text().count("crosspost running") > seen, 60)
+        assert wait_until(lambda seen=seen: _started(p) > seen, 60)
         time.sleep(rng.uniform(0.3, 1.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
