@@ -53,6 +53,9 @@ def test_published_story_is_edited_then_taken_down(project: Project) -> None:
     assert project.run("run", "--once").code == 0
     r = project.run("queue", "edit", "1", "--body-file", "fixed.txt")
     assert r.code == 0 and "2 correction(s) to send" in r.out, r.out + r.err
+    status = project.run("status", "--json").json()
+    assert [t["corrections"] for t in status["targets"]] == [{"pending": 1}, {"pending": 1}]
+    assert "corrections: pending 1" in project.run("status").out
     assert project.run("run", "--once").code == 0
     shown = project.run("queue", "show", "1", "--json").json()
     for d in shown["deliveries"]:

@@ -2,7 +2,8 @@
 
 As X documents it: a post is editable for 30 minutes after the original, at most 5 times; each
 edit is a new post id, chained to the original (``edit_history_tweet_ids``, oldest first); only
-the newest version can be edited; deleting any version deletes the whole chain. A deleted post
+the newest version can be edited; deleting any version deletes the whole chain. An account in
+``fake.edit_refused_accounts`` (user ids) may not edit at all. A deleted post
 answers 404 to ``GET /2/tweets/:id`` and ``DELETE /2/tweets/:id``. Deletes pass the announced
 limits and the fault plan like posts do (X counts them separately: 50 per 15 minutes).
 """
@@ -51,7 +52,9 @@ def check_edit(fake: XFake, account: XAccount, body: dict[str, Any]) -> dict[str
         chain = list(old.get("history") or [old["id"]])
         first = fake._by_id[chain[0]]
         window = getattr(fake, "edit_window_seconds", EDIT_WINDOW_SECONDS)
-        if old.get("superseded_by"):
+        if account.user_id in getattr(fake, "edit_refused_accounts", ()):
+            reason = "this account may not edit posts"
+        elif old.get("superseded_by"):
             reason = "only the newest version of a post can be edited"
         elif time.time() - first["t"] > window:
             reason = "the 30 minutes to edit it have passed"

@@ -131,6 +131,15 @@ def test_x_edit_window_is_30_minutes(signed: requests.Session, x_server: FakeSer
     assert refused.status_code == 403 and "30 minutes" in refused.json()["detail"]
 
 
+def test_x_account_that_may_not_edit(signed: requests.Session, x_server: FakeServer) -> None:
+    """An account without editing is refused at once, with X's 403."""
+    url = f"{x_server.url}/2/tweets"
+    post_id = signed.post(url, json={"text": "fresh"}).json()["data"]["id"]
+    x_server.app.edit_refused_accounts = {"1000"}  # type: ignore[attr-defined]
+    refused = signed.post(url, json={"text": "fresher", "edit_options": {"previous_post_id": post_id}})
+    assert refused.status_code == 403 and "may not edit" in refused.json()["detail"]
+
+
 def test_x_delete_removes_the_chain(signed: requests.Session, x_server: FakeServer) -> None:
     """Deleting any version deletes them all; afterwards GET and DELETE answer 404."""
     url = f"{x_server.url}/2/tweets"

@@ -194,3 +194,23 @@ async def test_rate_limit_halts_the_lane(engine: Engine, make_telegram_server: M
         assert await rig.reviser.apply(rig.lanes["tg"], rev) is Step.HALT
         assert rig.state.targets()["tg"].blocked_until is not None
         assert rig.store.get(rev.id).state is R.PENDING
+
+
+async def test_undeletable_post_fails_and_status_says_so(
+    rig: Rig, telegram_server: FakeServer, tmp_path: Path
+) -> None:
+    """Past Telegram's delete window the takedown fails with Telegram's words, the delivery
+    stays published, and ``status`` lists the failure among its problems."""
+    from bot.reports.status import status_data
+    from tests.conftest import make_settings
+
+    article_id = await rig.story(6, ("old",), ("old x",))
+    telegram_server.app.delete_window_seconds = 0  # type: ignore[attr-defined]
+    rig.store.takedown(article_id, requested_by="ed", reason=None, now=rig.clock.now())
+    await rig.drain(3)
+    _, (tg, xa) = rig.queue.get_article(article_id)
+    assert (tg.state, xa.state) == (DeliveryState.PUBLISHED, DeliveryState.WITHDRAWN)
+    data = status_data(settings=make_settings(tmp_path), clock=rig.clock, queue=rig.queue,
+                       state=rig.state, engine=rig.store.engine, revisions=rig.store)
+    assert any("on tg: delete failed" in p and "can't be deleted" in p for p in data["problems"])
+    assert {t["name"]: t["corrections"] for t in data["targets"]}["tg"] == {"failed": 1}
