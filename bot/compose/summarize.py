@@ -2,8 +2,12 @@
 
 Scores combine position (news puts the point first), centrality (overlap with the article's
 frequent words), overlap with the title and information density (numbers, names), minus penalties
-for questions, quotes without attribution, captions, lowercase starts, and very short
-or very long sentences. The best set that fits the budget is kept in the article's order.
+for questions, quotes without attribution, captions, fragments and very long sentences. The best
+set that fits the budget is kept in the article's order, under the editorial rules
+(``bot.compose.editorial``): a sentence that leans on the one before it (``He …``, ``But …``, a
+quotation without its speaker) comes only right after that one; a sentence without end
+punctuation, with unbalanced quote marks or brackets, starting in lowercase or labelled as an
+interview's question or answer is never taken.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import NamedTuple
 
+from bot.compose.editorial import attributed, ends_sentence, leaning_word, quotation
 from bot.compose.sentences import Sentence
 from bot.compose.wordlists import words
 
@@ -39,17 +44,13 @@ _STOP = words(
     был была были будет быть которые который которая это этот эта эти того тому когда где кто ли
     или"""
 )
-# Words that attribute a quote (a quote without one of them is penalised).
-_ATTRIBUTION_WORDS = words(
-    """said says told according added explained claimed insisted admitted warned stated
-    сказав заявив зазначив повідомив сказала заявила сказал заявил отметил сообщил сообщила"""
-)
 _CAPTION_PAREN = re.compile(
     r"\((?:pictured|left|right|centre|center|top|bottom|above|below|inset|file photo)\b[^)]*\)", re.I
 )
 _CAPTION_WORD = re.compile(r"\bpictured\b", re.I)
 _CAPTION_LABEL = re.compile(r"[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3}:\s", re.I)
 _OPEN_QUOTE = "\"'“‘«„"
+_INTERVIEW = re.compile(r"(?:Q|A|Question|Answer|Питання|Відповідь|Вопрос|Ответ)\s*[:.)—–-]\s")
 _STEM = itemgetter(slice(0, 6))
 _FIRST = itemgetter(0)
 
@@ -62,6 +63,10 @@ W_DENSITY = 0.2
 POSITION_DECAY = 1.0
 LONG_WORDS = 80
 LONG_PENALTY = 0.25
+SHORT_WORDS = 3  # fewer words than this is a fragment; "No one was injured." is news
+SHORT_PENALTY = 0.5
+# How many sentences before a leaning one may be brought in with it.
+MAX_CHAIN = 2
 
 
 def _stems(text: str) -> set[bytes]:
@@ -107,17 +112,15 @@ def _features(texts: Sequence[str]) -> list[tuple[frozenset[bytes], int]]:
     return out
 
 
-def _attributed(text: str) -> bool:
-    """Whether ``text`` names a speaker (said, told, according, ...)."""
-    return not _ATTRIBUTION_WORDS.isdisjoint(_WORD3.findall(text.lower()))
-
-
 class Scored(NamedTuple):
-    """A sentence with its score and content-word stems."""
+    """A sentence with its score and content-word stems; whether it may be taken at all, and
+    whether it leans on the sentence before it."""
 
     sentence: Sentence
     score: float
     stems: frozenset[bytes]
+    usable: bool = True
+    leans: bool = False
 
 
 @lru_cache(maxsize=64)
@@ -142,8 +145,24 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
     positions = _positions(len(sentences))
     out: list[Scored] = []
     append = out.append
+    previous = ""
     for s, (uniq, dense), cent in zip(sentences, features, raw_cent, strict=True):
         text = s.text
+        first = text[:1]
+        quoted = first in _OPEN_QUOTE or ("“" in text or "«" in text or '"' in text or "„" in text)
+        quoting = quoted and quotation(text)
+        speaker = quoted and attributed(text)
+        if quoting and not speaker and not (previous[-1:] == ":" or attributed(previous)):
+            usable = False  # a quotation whose speaker is nowhere near
+        else:
+            usable = (
+                s.whole
+                and ends_sentence(text)
+                and not first.islower()
+                and (":" not in text[:12] or _INTERVIEW.match(text) is None)
+            )
+        leans = (quoting and not speaker) or leaning_word(text) is not None
+        previous = text
         nwords = text.count(" ") + 1  # cleaned text: single spaces, no edge spaces
         index = s.position
         title_overlap = len(uniq & title_stems) / len(title_stems) if title_stems else 0.0
@@ -155,20 +174,17 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
         )
         if text[-1:] == "?":
             score -= 0.4
-        first = text[:1]
-        if first in _OPEN_QUOTE and not _attributed(text):
+        if first in _OPEN_QUOTE and not speaker:
             score -= 0.35
-        if first.islower():
-            score -= 0.5
         if _caption(text):
             score -= 0.35
-        if nwords < 6:
-            score -= 0.5
+        if nwords < SHORT_WORDS:
+            score -= SHORT_PENALTY
         elif nwords > LONG_WORDS:
             score -= LONG_PENALTY
         if not uniq:
             score -= penalty_no_words
-        append(Scored(s, score, uniq))
+        append(Scored(s, score, uniq, usable, leans))
     return out
 
 
@@ -205,20 +221,51 @@ def select(
     measure: Callable[[str], int] = len,
     separator: str = " ",
     max_sentences: int | None = None,
+    strict: bool = True,
 ) -> list[Sentence]:
-    """The best-scoring sentences whose joined length fits ``budget``, in article order."""
+    """The best-scoring usable sentences whose joined length fits ``budget``, in article order.
+
+    ``scored`` is an article's sentences in order. A sentence that leans on the one before it is
+    taken only together with that one (and so on back, at most ``MAX_CHAIN`` sentences), so no
+    selection opens with one. ``strict=False`` drops that rule (a last resort).
+    """
     ranked = sorted(scored, key=lambda x: (-x.score, x.sentence.position))
-    chosen: list[Scored] = []
+    chosen: dict[int, Scored] = {}
     used = 0
     sep = measure(separator)
     for cand in ranked:
         if max_sentences is not None and len(chosen) >= max_sentences:
             break
-        size = measure(cand.sentence.text) + (sep if chosen else 0)
+        if not cand.usable or cand.sentence.position in chosen:
+            continue
+        need = _with_support(scored, cand, chosen) if strict else [cand]
+        if not need:
+            continue
+        if max_sentences is not None and len(chosen) + len(need) > max_sentences:
+            continue
+        size = sum(measure(x.sentence.text) for x in need) + sep * (len(need) - (0 if chosen else 1))
         if used + size > budget:
             continue
-        if any(_near_duplicate(cand.stems, c.stems) for c in chosen):
+        if any(_near_duplicate(n.stems, c.stems) for n in need for c in chosen.values()):
             continue
-        chosen.append(cand)
+        for n in need:
+            chosen[n.sentence.position] = n
         used += size
-    return [c.sentence for c in sorted(chosen, key=lambda x: x.sentence.position)]
+    return [chosen[p].sentence for p in sorted(chosen)]
+
+
+def _with_support(scored: Sequence[Scored], cand: Scored, chosen: dict[int, Scored]) -> list[Scored]:
+    """``cand`` and the sentences before it that it leans on (not yet chosen); ``[]`` if impossible."""
+    need = [cand]
+    current = cand
+    while current.leans:
+        pos = current.sentence.position - 1
+        if pos in chosen:
+            break
+        if pos < 0 or len(need) > MAX_CHAIN or scored[pos].sentence.position != pos:
+            return []
+        current = scored[pos]
+        if not current.usable:
+            return []
+        need.append(current)
+    return need
