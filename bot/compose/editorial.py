@@ -4,7 +4,8 @@ Every post the composer makes passes it; ``crosspost preview`` runs it on every 
 the same warnings for posts they write by hand or through templates. Rules:
 
 - ``leaning-opener``: the post opens with a sentence that leans on one before it (a pronoun whose
-  person is not named yet, ``But``, ``However``, ``Also``, ``Meanwhile`` …).
+  person is not named yet, ``But``, ``However``, ``Also``, ``Meanwhile`` …, or a quotation whose
+  speaker is only ``he`` or ``she``).
 - ``quote-without-speaker``: a quotation whose speaker is neither in its sentence nor in the one
   before (``said``, ``told``, ``according to``, a colon before the quote …).
 - ``unbalanced-marks``: a quote mark or bracket that is never closed, or closed without opening.
@@ -34,6 +35,7 @@ __all__ = [
     "check_post",
     "ends_sentence",
     "leaning_word",
+    "pronoun_speaker",
     "quotation",
 ]
 
@@ -96,6 +98,14 @@ _LEANING_PAIRS = frozenset(
         ("при", "цьому"),
     }
 )
+_PAIR_FIRSTS = frozenset(first for first, _ in _LEANING_PAIRS)
+# Every opening word (as written, with or without a comma) that may start a leaning opener.
+_FIRSTS = frozenset(
+    form
+    for word in _LEANING | _PAIR_FIRSTS
+    for cased in (word, word.capitalize(), word.upper())
+    for form in (cased, cased + ",")
+)
 _PAIR_THIRD = {("as", "a"): "result", ("on", "the"): "other", ("at", "the"): "same"}
 _OPENING = re.compile(r"([^\W\d_][\w'’-]*)(?:,?\s+([^\W\d_][\w'’-]*))?(?:\s+([^\W\d_][\w'’-]*))?")
 
@@ -114,6 +124,9 @@ _ATTRIBUTION = words(
     рассказал рассказала словам"""
 )
 _WORD = re.compile(r"[^\W\d_]+")
+# Pronouns that name no one: a quotation they attribute leans on the sentence before it.
+_PRONOUNS = words("he she they він вона вони он она они")
+_QUOTED = re.compile(r"[“„«\"][^“”„«»\"]*[”“»\"]")
 _QUOTE_START = re.compile(r"^[—–-]?\s*[“„«\"]")
 _QUOTED_SPAN = re.compile(r"[“„«\"]([^“”„«»\"]+)[”“»\"]")
 _COLON_QUOTE = re.compile(r":\s*[“„«\"]")
@@ -124,6 +137,8 @@ _URLISH = re.compile(r"^(?:https?://\S+|www\.\S+|#\w+|\S+\.\w{2,}/\S*)$")
 
 def leaning_word(text: str) -> str | None:
     """The opening word(s) of ``text`` that lean on a sentence before it, or ``None``."""
+    if text.partition(" ")[0] not in _FIRSTS:
+        return None  # the usual case, without the regex
     m = _OPENING.match(text)
     if m is None:
         return None
@@ -146,6 +161,12 @@ def attributed(text: str) -> bool:
     if _COLON_QUOTE.search(text):
         return True
     return not _ATTRIBUTION.isdisjoint(_WORD.findall(text.lower()))
+
+
+def pronoun_speaker(text: str) -> bool:
+    """Whether the speaker ``text`` names outside its quotes is only a pronoun (``… ,” he said.``)."""
+    outside = _QUOTED.sub(" ", text)
+    return not _PRONOUNS.isdisjoint(_WORD.findall(outside.lower()))
 
 
 def quotation(text: str) -> bool:
@@ -186,13 +207,19 @@ def _strip_links(paragraph: str) -> str:
     return " ".join(parts)
 
 
-def check_post(text: str, article: str | None = None) -> list[EditorialWarning]:
+def check_post(text: str, article: str | None = None, title: str | None = None) -> list[EditorialWarning]:
     """Every editorial rule ``text`` (a post as plain text) breaks, with the sentence.
 
-    Paragraphs are separated by blank lines; links and hashtags that end a paragraph are ignored.
+    Paragraphs are separated by blank lines; links and hashtags that end a paragraph are ignored,
+    and so is the headline (``title``, whole or cut short), which is not held to these rules.
     With ``article`` (the story's body, as plain text), the rules that need the source run too.
     """
-    paragraphs = [p for p in (_strip_links(" ".join(x.split())) for x in text.split("\n\n")) if p]
+    heading = " ".join(title.split()) if title else ""
+    paragraphs = [
+        p
+        for p in (_strip_links(" ".join(x.split())) for x in text.split("\n\n"))
+        if p and not (heading and _is_heading(p, heading))
+    ]
     units = split_blocks([Block(p) for p in paragraphs])
     out: list[EditorialWarning] = []
     by_par: dict[int, list[Sentence]] = {}
@@ -203,8 +230,8 @@ def check_post(text: str, article: str | None = None) -> list[EditorialWarning]:
         prose = ends_sentence(par_units[-1].text)
         if prose and not opener_checked:
             opener_checked = True
-            word = leaning_word(par_units[0].text)
-            if word is not None:
+            first = par_units[0].text
+            if leaning_word(first) is not None or (quotation(first) and pronoun_speaker(first)):
                 out.append(EditorialWarning("leaning-opener", par_units[0].text))
         for i, u in enumerate(par_units):
             if not u.whole:
@@ -255,6 +282,14 @@ def _against_article(
                 out.append(EditorialWarning("cut-sentence", u.text))
                 break
     return out
+
+
+def _is_heading(paragraph: str, heading: str) -> bool:
+    """Whether ``paragraph`` is the headline, or the headline cut short with an ellipsis."""
+    if paragraph == heading:
+        return True
+    cut = paragraph.removesuffix("…").rstrip()
+    return paragraph.endswith("…") and bool(cut) and heading.startswith(cut)
 
 
 def _starts_sentence(word: str, rest: str) -> bool:

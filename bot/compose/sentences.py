@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import islice
 from typing import NamedTuple
 
 from bot.compose.clean import Block
 from bot.compose.quotes import open_marks
 from bot.compose.wordlists import words
 
-__all__ = ["Sentence", "split_blocks", "split_sentences"]
+__all__ = ["MAY_END", "TITLES", "Sentence", "iter_sentences", "split_blocks", "split_sentences"]
 
 
 class Sentence(NamedTuple):
@@ -127,12 +128,18 @@ def split_sentences(paragraph: str, limit: int | None = None) -> list[str]:
 
     With ``limit``, stop after that many sentences (the rest of the paragraph is not read).
     """
+    if limit is None:
+        return list(iter_sentences(paragraph))
+    return list(islice(iter_sentences(paragraph), limit))
+
+
+def iter_sentences(paragraph: str) -> Iterator[str]:
+    """The sentences of ``split_sentences``, found one at a time."""
     text = paragraph.strip()
     if not text:
-        return []
+        return
     if _LIST_ITEM.match(text):
         text = _BULLET.sub("", text, count=1)
-    out: list[str] = []
     start = 0
     for m in _boundaries(text):
         if m.end() >= len(text):
@@ -141,14 +148,11 @@ def split_sentences(paragraph: str, limit: int | None = None) -> list[str]:
             end = m.end(4) if m.group(4) else m.end(2)
             piece = text[start:end].strip()
             if piece:
-                out.append(piece)
-                if limit is not None and len(out) >= limit:
-                    return out
+                yield piece
             start = m.end()
     tail = text[start:].strip()
-    if tail and (limit is None or len(out) < limit):
-        out.append(tail)
-    return out
+    if tail:
+        yield tail
 
 
 # A quotation unit longer than this many sentences is not kept (nor read further).
@@ -168,7 +172,7 @@ def split_blocks(blocks: list[Block], limit: int | None = None) -> list[Sentence
     state: tuple[str, ...] = ()
     texts = [(p, b.text) for p, b in enumerate(blocks) if not b.heading]
     for k, (p, paragraph) in enumerate(texts):
-        for s in split_sentences(paragraph):
+        for s in iter_sentences(paragraph):
             if not pending:
                 after = open_marks(s)
                 if after:

@@ -5,9 +5,9 @@ frequent words), overlap with the title and information density (numbers, names)
 for questions, quotes without attribution, captions, fragments and very long sentences. The best
 set that fits the budget is kept in the article's order, under the editorial rules
 (``bot.compose.editorial``): a sentence that leans on the one before it (``He …``, ``But …``, a
-quotation without its speaker) comes only right after that one; a sentence without end
-punctuation, with unbalanced quote marks or brackets, starting in lowercase or labelled as an
-interview's question or answer is never taken.
+quotation without its speaker, or whose speaker is only ``he`` or ``she``) comes only right
+after that one; a question, a sentence without end punctuation, with unbalanced quote marks or
+brackets, starting in lowercase or in an interview's question or answer is never taken.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import NamedTuple
 
-from bot.compose.editorial import attributed, ends_sentence, leaning_word, quotation
+from bot.compose.editorial import attributed, ends_sentence, leaning_word, pronoun_speaker, quotation
 from bot.compose.sentences import Sentence
 from bot.compose.wordlists import words
 
@@ -50,6 +50,7 @@ _CAPTION_PAREN = re.compile(
 _CAPTION_WORD = re.compile(r"\bpictured\b", re.I)
 _CAPTION_LABEL = re.compile(r"[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3}:\s", re.I)
 _OPEN_QUOTE = "\"'“‘«„"
+_END = ".!?"
 _INTERVIEW = re.compile(r"(?:Q|A|Question|Answer|Питання|Відповідь|Вопрос|Ответ)\s*[:.)—–-]\s")
 _STEM = itemgetter(slice(0, 6))
 _FIRST = itemgetter(0)
@@ -146,22 +147,31 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
     out: list[Scored] = []
     append = out.append
     previous = ""
+    interview = -1
     for s, (uniq, dense), cent in zip(sentences, features, raw_cent, strict=True):
         text = s.text
         first = text[:1]
-        quoted = first in _OPEN_QUOTE or ("“" in text or "«" in text or '"' in text or "„" in text)
-        quoting = quoted and quotation(text)
-        speaker = quoted and attributed(text)
+        if '"' not in text and "“" not in text and "«" not in text and "„" not in text:
+            quoting = False
+            speaker = first in _OPEN_QUOTE and attributed(text)
+        else:
+            quoting = quotation(text)
+            speaker = attributed(text)
+        if ":" in text[:12] and _INTERVIEW.match(text) is not None:
+            interview = s.paragraph  # a question or an answer, to its paragraph's end
         if quoting and not speaker and not (previous[-1:] == ":" or attributed(previous)):
             usable = False  # a quotation whose speaker is nowhere near
         else:
             usable = (
                 s.whole
-                and ends_sentence(text)
+                and (text[-1] in _END or ends_sentence(text))
+                and text[-1] != "?"
                 and not first.islower()
-                and (":" not in text[:12] or _INTERVIEW.match(text) is None)
+                and s.paragraph != interview
             )
-        leans = (quoting and not speaker) or leaning_word(text) is not None
+        leans = (
+            (quoting and (not speaker or pronoun_speaker(text))) or leaning_word(text) is not None
+        )
         previous = text
         nwords = text.count(" ") + 1  # cleaned text: single spaces, no edge spaces
         index = s.position
@@ -229,16 +239,27 @@ def select(
     taken only together with that one (and so on back, at most ``MAX_CHAIN`` sentences), so no
     selection opens with one. ``strict=False`` drops that rule (a last resort).
     """
-    ranked = sorted(scored, key=lambda x: (-x.score, x.sentence.position))
+    ranked = sorted((x for x in scored if x.usable), key=lambda x: (-x.score, x.sentence.position))
     chosen: dict[int, Scored] = {}
     used = 0
     sep = measure(separator)
     for cand in ranked:
         if max_sentences is not None and len(chosen) >= max_sentences:
             break
-        if not cand.usable or cand.sentence.position in chosen:
+        if cand.sentence.position in chosen:
             continue
-        need = _with_support(scored, cand, chosen) if strict else [cand]
+        if not (strict and cand.leans):
+            # The usual case: one sentence that stands alone.
+            size = measure(cand.sentence.text) + (sep if chosen else 0)
+            if used + size > budget:
+                continue
+            stems = cand.stems
+            if chosen and any(_near_duplicate(stems, c.stems) for c in chosen.values()):
+                continue
+            chosen[cand.sentence.position] = cand
+            used += size
+            continue
+        need = _with_support(scored, cand, chosen)
         if not need:
             continue
         if max_sentences is not None and len(chosen) + len(need) > max_sentences:
@@ -246,7 +267,7 @@ def select(
         size = sum(measure(x.sentence.text) for x in need) + sep * (len(need) - (0 if chosen else 1))
         if used + size > budget:
             continue
-        if any(_near_duplicate(n.stems, c.stems) for n in need for c in chosen.values()):
+        if chosen and any(_near_duplicate(n.stems, c.stems) for n in need for c in chosen.values()):
             continue
         for n in need:
             chosen[n.sentence.position] = n
