@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.compose.clean import Block
+from bot.compose.clean import Block, normalize
 from bot.compose.sentences import MAY_END, TITLES, Sentence, split_blocks, split_sentences
 from bot.compose.wordlists import words
 
@@ -143,7 +143,7 @@ def leaning_word(text: str) -> str | None:
     if m is None:
         return None
     first = m.group(1).lower()
-    second = (m.group(2) or "").lower()
+    second = (m.group(2) or "").lower().removesuffix("'s").removesuffix("’s")
     if first in _LEANING:
         if second in _TIME_NOUNS:
             return None
@@ -214,7 +214,7 @@ def check_post(text: str, article: str | None = None, title: str | None = None) 
     and so is the headline (``title``, whole or cut short), which is not held to these rules.
     With ``article`` (the story's body, as plain text), the rules that need the source run too.
     """
-    heading = " ".join(title.split()) if title else ""
+    heading = " ".join(normalize(title).split()) if title else ""
     paragraphs = [
         p
         for p in (_strip_links(" ".join(x.split())) for x in text.split("\n\n"))
@@ -294,7 +294,7 @@ def _is_heading(paragraph: str, heading: str) -> bool:
 
 def _starts_sentence(word: str, rest: str) -> bool:
     """Whether the article's text after the abbreviation ``word`` starts a new sentence."""
-    return len(split_sentences(f"x {word}{rest[:40]}")) > 1
+    return split_sentences(f"x {word}{rest[:40]}", limit=1) == [f"x {word}"]
 
 
 def _around(text: str, at: int, tail: str) -> str:
