@@ -192,7 +192,8 @@ def split_blocks(blocks: list[Block], limit: int | None = None) -> list[Sentence
                 return result
         if pending:
             nxt = texts[k + 1][1] if k + 1 < len(texts) else ""
-            if state[-1] in _QUOTE_OPENERS and nxt.startswith(_QUOTE_OPENERS):
+            ended = pending[-1].rstrip("\"'”’»)]")[-1:] in ".!?…"
+            if ended and state[-1] in _QUOTE_OPENERS and nxt.startswith(_QUOTE_OPENERS):
                 continue  # the quotation goes on in the next paragraph
             result.append(Sentence(" ".join(pending), pending_par, len(result), False))
             pending = []
