@@ -19,7 +19,7 @@ from itertools import islice
 from typing import NamedTuple
 
 from bot.compose.clean import Block
-from bot.compose.quotes import open_marks
+from bot.compose.quotes import MARKS, open_marks
 from bot.compose.wordlists import words
 
 __all__ = ["MAY_END", "TITLES", "Sentence", "iter_sentences", "split_blocks", "split_sentences"]
@@ -135,11 +135,20 @@ def split_sentences(paragraph: str, limit: int | None = None) -> list[str]:
 
 def iter_sentences(paragraph: str) -> Iterator[str]:
     """The sentences of ``split_sentences``, found one at a time."""
+    for piece, _ in _pieces(_unbulleted(paragraph)):
+        yield piece
+
+
+def _unbulleted(paragraph: str) -> str:
+    """The paragraph stripped, without the bullet or number of a list item."""
     text = paragraph.strip()
+    return _BULLET.sub("", text, count=1) if _LIST_ITEM.match(text) else text
+
+
+def _pieces(text: str) -> Iterator[tuple[str, int]]:
+    """Sentences of a stripped paragraph, each with the index in ``text`` where it ends."""
     if not text:
         return
-    if _LIST_ITEM.match(text):
-        text = _BULLET.sub("", text, count=1)
     start = 0
     for m in _boundaries(text):
         if m.end() >= len(text):
@@ -148,11 +157,11 @@ def iter_sentences(paragraph: str) -> Iterator[str]:
             end = m.end(4) if m.group(4) else m.end(2)
             piece = text[start:end].strip()
             if piece:
-                yield piece
+                yield piece, end
             start = m.end()
     tail = text[start:].strip()
     if tail:
-        yield tail
+        yield tail, len(text)
 
 
 # A quotation unit longer than this many sentences is not kept (nor read further).
@@ -171,9 +180,21 @@ def split_blocks(blocks: list[Block], limit: int | None = None) -> list[Sentence
     pending_par = 0
     state: tuple[str, ...] = ()
     texts = [(p, b.text) for p, b in enumerate(blocks) if not b.heading]
+    search = MARKS.search
     for k, (p, paragraph) in enumerate(texts):
-        for s in iter_sentences(paragraph):
+        paragraph = _unbulleted(paragraph)
+        # The next quote mark or bracket: a sentence that ends before it has none.
+        mark = -1
+        for s, end in _pieces(paragraph):
+            if mark < end - len(s):
+                found = search(paragraph, end - len(s))
+                mark = found.start() if found else len(paragraph)
             if not pending:
+                if mark >= end:
+                    result.append(Sentence(s, p, len(result)))
+                    if limit is not None and len(result) >= limit:
+                        return result
+                    continue
                 after = open_marks(s)
                 if after:
                     pending, pending_par, state = [s], p, after
