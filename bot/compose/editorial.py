@@ -37,6 +37,7 @@ __all__ = [
     "leaning_word",
     "pronoun_speaker",
     "quotation",
+    "speaker",
 ]
 
 RULES = {
@@ -100,7 +101,7 @@ _LEANING_PAIRS = frozenset(
 )
 _PAIR_FIRSTS = frozenset(first for first, _ in _LEANING_PAIRS)
 # Every opening word (as written, with or without a comma) that may start a leaning opener.
-_FIRSTS = frozenset(
+LEANING_FIRSTS = frozenset(
     form
     for word in _LEANING | _PAIR_FIRSTS
     for cased in (word, word.capitalize(), word.upper())
@@ -126,6 +127,7 @@ _ATTRIBUTION = words(
 _WORD = re.compile(r"[^\W\d_]+")
 # Pronouns that name no one: a quotation they attribute leans on the sentence before it.
 _PRONOUNS = words("he she they він вона вони он она они")
+_QUOTE_CHAR = re.compile(r"[“„«\"]")
 _QUOTED = re.compile(r"[“„«\"][^“”„«»\"]*[”“»\"]")
 _QUOTE_START = re.compile(r"^[—–-]?\s*[“„«\"]")
 _QUOTED_SPAN = re.compile(r"[“„«\"]([^“”„«»\"]+)[”“»\"]")
@@ -137,7 +139,7 @@ _URLISH = re.compile(r"^(?:https?://\S+|www\.\S+|#\w+|\S+\.\w{2,}/\S*)$")
 
 def leaning_word(text: str) -> str | None:
     """The opening word(s) of ``text`` that lean on a sentence before it, or ``None``."""
-    if text.partition(" ")[0] not in _FIRSTS:
+    if text[: text.find(" ")] not in LEANING_FIRSTS and text not in LEANING_FIRSTS:
         return None  # the usual case, without the regex
     m = _OPENING.match(text)
     if m is None:
@@ -158,15 +160,22 @@ def leaning_word(text: str) -> str | None:
 
 def attributed(text: str) -> bool:
     """Whether ``text`` names a speaker (``said``, ``told``, ``according to``, ``X: “…”``)."""
-    if _COLON_QUOTE.search(text):
-        return True
-    return not _ATTRIBUTION.isdisjoint(_WORD.findall(text.lower()))
+    return speaker(text) != ""
 
 
 def pronoun_speaker(text: str) -> bool:
     """Whether the speaker ``text`` names outside its quotes is only a pronoun (``… ,” he said.``)."""
-    outside = _QUOTED.sub(" ", text)
-    return not _PRONOUNS.isdisjoint(_WORD.findall(outside.lower()))
+    return speaker(text) == "pronoun"
+
+
+def speaker(text: str) -> str:
+    """How ``text`` names who speaks, outside its quotes: ``""`` (it does not), ``"pronoun"``
+    (``he said``: the person is named elsewhere) or ``"named"``."""
+    outside = _QUOTED.sub(" ", text) if _QUOTE_CHAR.search(text) else text
+    found = set(_WORD.findall(outside.lower()))
+    if _ATTRIBUTION.isdisjoint(found) and _COLON_QUOTE.search(text) is None:
+        return ""
+    return "named" if _PRONOUNS.isdisjoint(found) else "pronoun"
 
 
 def quotation(text: str) -> bool:
@@ -236,7 +245,7 @@ def check_post(text: str, article: str | None = None, title: str | None = None) 
         for i, u in enumerate(par_units):
             if not u.whole:
                 out.append(EditorialWarning("unbalanced-marks", u.text))
-            if quotation(u.text) and not attributed(u.text):
+            if quotation(u.text) and not attributed(u.text):  # speaker outside the quotes
                 before = par_units[i - 1].text if i else ""
                 if not (before and (attributed(before) or before.rstrip().endswith(":"))):
                     out.append(EditorialWarning("quote-without-speaker", u.text))

@@ -25,8 +25,11 @@ def open_marks(text: str, stack: tuple[str, ...] = ()) -> tuple[str, ...] | None
 
     ``None`` when a closing mark has no opening one: the text cannot balance.
     """
-    if MARKS.search(text) is None:
+    found = MARKS.findall(text)
+    if not found:
         return stack
+    if '"' not in found:
+        return _walk(found, stack)
     opened = list(stack)
     for m in MARKS.finditer(text):
         ch = m.group()
@@ -50,6 +53,25 @@ def open_marks(text: str, stack: tuple[str, ...] = ()) -> tuple[str, ...] | None
                 continue
             return None
         if opened and opened[-1] == ch and ch in "“„«\"":
+            continue  # a new paragraph of the same quotation re-opens it
+        opened.append(ch)
+    return tuple(opened)
+
+
+def _walk(marks: list[str], stack: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``open_marks`` for marks that need no context (no straight quotes)."""
+    opened = list(stack)
+    for ch in marks:
+        if ch == "“":
+            if opened and opened[-1] == "„":
+                opened.pop()
+                continue
+        elif ch in _CLOSERS:
+            if opened and opened[-1] in _CLOSERS[ch]:
+                opened.pop()
+                continue
+            return None
+        if opened and opened[-1] == ch and ch in "“„«":
             continue  # a new paragraph of the same quotation re-opens it
         opened.append(ch)
     return tuple(opened)

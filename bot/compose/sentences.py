@@ -170,10 +170,11 @@ _QUOTE_OPENERS = ("“", "„", "«", '"')
 
 
 def split_blocks(blocks: list[Block], limit: int | None = None) -> list[Sentence]:
-    """Sentences of every non-heading paragraph, numbered in article order (the first ``limit``).
+    """Sentences of every non-heading paragraph, numbered in article order.
 
     A quotation or bracket left open at a sentence's end takes the next sentences in with it,
-    across paragraphs when the next one re-opens the quotation, until it closes.
+    across paragraphs when the next one re-opens the quotation, until it closes. With ``limit``,
+    only the units that start within the first ``limit`` sentences are returned.
     """
     result: list[Sentence] = []
     pending: list[str] = []
@@ -181,19 +182,21 @@ def split_blocks(blocks: list[Block], limit: int | None = None) -> list[Sentence
     state: tuple[str, ...] = ()
     texts = [(p, b.text) for p, b in enumerate(blocks) if not b.heading]
     search = MARKS.search
+    read = 0
     for k, (p, paragraph) in enumerate(texts):
         paragraph = _unbulleted(paragraph)
         # The next quote mark or bracket: a sentence that ends before it has none.
         mark = -1
         for s, end in _pieces(paragraph):
+            read += 1
+            if limit is not None and read > limit and not pending:
+                return result
             if mark < end - len(s):
                 found = search(paragraph, end - len(s))
                 mark = found.start() if found else len(paragraph)
             if not pending:
                 if mark >= end:
                     result.append(Sentence(s, p, len(result)))
-                    if limit is not None and len(result) >= limit:
-                        return result
                     continue
                 after = open_marks(s)
                 if after:
@@ -209,8 +212,6 @@ def split_blocks(blocks: list[Block], limit: int | None = None) -> list[Sentence
                         continue
                 result.append(Sentence(" ".join(pending), pending_par, len(result), after == ()))
                 pending = []
-            if limit is not None and len(result) >= limit:
-                return result
         if pending:
             nxt = texts[k + 1][1] if k + 1 < len(texts) else ""
             ended = pending[-1].rstrip("\"'”’»)]")[-1:] in ".!?…"
@@ -218,6 +219,4 @@ def split_blocks(blocks: list[Block], limit: int | None = None) -> list[Sentence
                 continue  # the quotation goes on in the next paragraph
             result.append(Sentence(" ".join(pending), pending_par, len(result), False))
             pending = []
-            if limit is not None and len(result) >= limit:
-                return result
     return result

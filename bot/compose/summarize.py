@@ -21,7 +21,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import NamedTuple
 
-from bot.compose.editorial import attributed, ends_sentence, leaning_word, pronoun_speaker, quotation
+from bot.compose.editorial import LEANING_FIRSTS, attributed, ends_sentence, leaning_word, quotation, speaker
 from bot.compose.sentences import Sentence
 from bot.compose.wordlists import words
 
@@ -87,7 +87,7 @@ _ASCII_SKIP = frozenset(
     {w.encode() for w in _STOP if w.isascii()} | {(a + b).encode() for a in _ALNUM for b in ("", *_ALNUM)}
 )
 # A word of three or more characters whose first is not lowercase, after a space in the classes.
-_DENSE_STARTS = (b" Aaa", b" AaA", b" AAa", b" AAA")
+_DENSE = re.compile(rb" A[aA][aA]")
 
 
 def _ascii_features(text: str) -> tuple[frozenset[bytes], int]:
@@ -95,7 +95,7 @@ def _ascii_features(text: str) -> tuple[frozenset[bytes], int]:
     raw = text.encode("ascii")
     stems = frozenset(map(_STEM, set(raw.translate(_ASCII_WORDS).split()) - _ASCII_SKIP))
     classes = b" " + raw.translate(_ASCII_CLASSES)
-    return stems, sum(map(classes.count, _DENSE_STARTS))
+    return stems, len(_DENSE.findall(classes))
 
 
 def _features(texts: Sequence[str]) -> list[tuple[frozenset[bytes], int]]:
@@ -143,7 +143,8 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
         sum(map(weight, stems)) / math.sqrt(len(stems) + 4) if stems else 0.0 for stems in stem_sets
     ]
     top = max(raw_cent, default=0.0) or 1.0
-    positions = _positions(len(sentences))
+    positions = _positions(max((s.position for s in sentences), default=-1) + 1)
+    w_position, w_centrality, w_density = W_POSITION, W_CENTRALITY / top, W_DENSITY
     out: list[Scored] = []
     append = out.append
     previous = ""
@@ -153,13 +154,13 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
         first = text[:1]
         if '"' not in text and "“" not in text and "«" not in text and "„" not in text:
             quoting = False
-            speaker = first in _OPEN_QUOTE and attributed(text)
+            who = speaker(text) if first in _OPEN_QUOTE else ""
         else:
             quoting = quotation(text)
-            speaker = attributed(text)
+            who = speaker(text)
         if ":" in text[:12] and _INTERVIEW.match(text) is not None:
             interview = s.paragraph  # a question or an answer, to its paragraph's end
-        if quoting and not speaker and not (previous[-1:] == ":" or attributed(previous)):
+        if quoting and not who and not (previous[-1:] == ":" or attributed(previous)):
             usable = False  # a quotation whose speaker is nowhere near
         else:
             usable = (
@@ -169,24 +170,23 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
                 and not first.islower()
                 and s.paragraph != interview
             )
-        leans = (
-            (quoting and (not speaker or pronoun_speaker(text))) or leaning_word(text) is not None
+        leans = (quoting and who != "named") or (
+            text[: text.find(" ")] in LEANING_FIRSTS and leaning_word(text) is not None
         )
         previous = text
         nwords = text.count(" ") + 1  # cleaned text: single spaces, no edge spaces
-        index = s.position
-        title_overlap = len(uniq & title_stems) / len(title_stems) if title_stems else 0.0
         score = (
-            W_POSITION * (positions[index] if index < len(positions) else _position(index))
-            + W_CENTRALITY * (cent / top)
-            + W_TITLE * title_overlap
-            + W_DENSITY * (dense / (nwords + 1))
+            w_position * positions[s.position]
+            + w_centrality * cent
+            + w_density * (dense / (nwords + 1))
         )
-        if text[-1:] == "?":
+        if title_stems:
+            score += W_TITLE * len(uniq & title_stems) / len(title_stems)
+        if text[-1] == "?":
             score -= 0.4
-        if first in _OPEN_QUOTE and not speaker:
+        if first in _OPEN_QUOTE and not who:
             score -= 0.35
-        if _caption(text):
+        if ("(" in text or ":" in text or "ictured" in text) and _caption(text):
             score -= 0.35
         if nwords < SHORT_WORDS:
             score -= SHORT_PENALTY
@@ -215,7 +215,7 @@ def _caption(text: str) -> bool:
         return True
     if ":" in text and _CAPTION_LABEL.match(text):
         return True
-    return "pictured" in text.lower() and _CAPTION_WORD.search(text) is not None
+    return "ictured" in text and _CAPTION_WORD.search(text) is not None
 
 
 def _near_duplicate(a: frozenset[bytes], b: frozenset[bytes]) -> bool:
