@@ -90,6 +90,10 @@ _ASCII_SKIP = frozenset(
 _DENSE = re.compile(rb" A[aA][aA]")
 
 
+# Typographic marks (none a word character) as spaces: a sentence with only these is ASCII.
+_TYPOGRAPHY = str.maketrans(dict.fromkeys("“”‘’«»„—–…£€•·\u00a0", " "))
+
+
 def _ascii_features(text: str) -> tuple[frozenset[bytes], int]:
     """``_features`` of one ASCII text by byte translation (same result, no regex)."""
     raw = text.encode("ascii")
@@ -104,6 +108,10 @@ def _features(texts: Sequence[str]) -> list[tuple[frozenset[bytes], int]]:
     for text in texts:
         if text.isascii():
             out.append(_ascii_features(text))
+            continue
+        plain = text.translate(_TYPOGRAPHY)
+        if plain.isascii():  # only typographic marks, which are not word characters
+            out.append(_ascii_features(plain))
             continue
         tokens = _WORD3.findall(text)
         words = set(" ".join(tokens).lower().split()) - _STOP
