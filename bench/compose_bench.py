@@ -42,8 +42,13 @@ from sumy.parsers.plaintext import PlaintextParser  # noqa: E402
 from sumy.summarizers.lex_rank import LexRankSummarizer  # noqa: E402
 from sumy.summarizers.text_rank import TextRankSummarizer  # noqa: E402
 
-from bot.compose import ComposeOptions, compose, weighted_length  # noqa: E402
-from bot.compose import summarize  # noqa: E402
+from bot.compose import (  # noqa: E402
+    ComposeOptions,
+    compose,
+    summarize,
+    weighted_length,
+    x_post,
+)
 from bot.compose.editorial import check_post  # noqa: E402
 from bot.compose.render import prepare  # noqa: E402
 from bot.compose.sentences import split_sentences  # noqa: E402
@@ -221,8 +226,11 @@ GRID = {
     "W_TITLE": (0.5,),
     "W_DENSITY": (0.1, 0.2, 0.3),
     "POSITION_DECAY": (0.8, 1.0, 1.3),
-    "SHORT_PENALTY": (0.0, 0.25, 0.5),
+    "SHORT_PENALTY": (0.0, 0.5),
 }
+
+
+X_BUDGETS = (160, 180, 200, 220, 240, 256)
 
 
 def tune(xsum: list[dict[str, str]], cnndm: list[dict[str, str]]) -> None:
@@ -247,7 +255,17 @@ def tune(xsum: list[dict[str, str]], cnndm: list[dict[str, str]]) -> None:
         print(dict(zip(names, values, strict=True)), f"X +{x[0] - lead1[0]:.2f} "
               f"TG +{t[0] - lead3[0]:.2f}/+{t[1] - lead3[1]:.2f}", flush=True)
     best = max(rows)
-    print("best:", dict(zip(names, best[1], strict=True)), f"X +{best[2]:.2f} TG +{best[3]:.2f}/+{best[4]:.2f}")
+    print("best:", dict(zip(names, best[1], strict=True)),
+          f"X +{best[2]:.2f} TG +{best[3]:.2f}/+{best[4]:.2f}")
+    # Then the X summary's budget, with those weights (it changes only the X post).
+    for name, value in zip(names, best[1], strict=True):
+        setattr(summarize, name, value)
+    summarize._positions.cache_clear()
+    for budget in X_BUDGETS:
+        x_post.X_SUMMARY_CHARS = budget
+        prepare.cache_clear()
+        x = rouge([x_summary(r) for r in xs], [r["summary"] for r in xs])
+        print(f"X_SUMMARY_CHARS {budget}: X +{x[0] - lead1[0]:.2f}", flush=True)
 
 
 def main() -> None:
@@ -280,7 +298,8 @@ def main() -> None:
     ) -> list[str]:
         preds, rate, cpu_rate = timed(fn, rows, rep)
         r1, r2, rl = rouge(preds, [r["summary"] for r in rows])
-        results.append(Result(name, f"{ds} ({args.half} half, {len(rows)})", r1, r2, rl, rate, cpu_rate, note))
+        label = f"{ds} ({args.half} half, {len(rows)})"
+        results.append(Result(name, label, r1, r2, rl, rate, cpu_rate, note))
         return preds
 
     print(f"Machine: {machine()}\n")

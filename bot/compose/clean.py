@@ -4,8 +4,9 @@ Removes what must never reach a summary: social "follow us" lines, "Read:", "Rea
 "Related:", "See also" cross-links, newsletter and subscription prompts, "Advertisement", photo
 and video credits, "Scroll down for video", share prompts, bylines and datelines, and
 "PUBLISHED: … UPDATED: …" stamps, live-blog time stamps, correction and editor's notes,
-"Image caption" lines and agency tag lines ("(Reporting by …; Editing by …)"). Short lines without final punctuation are subheadings: they are
-kept apart so they never become summary sentences.
+"Image caption" lines and agency tag lines ("(Reporting by …; Editing by …)"). Short lines
+without final punctuation are subheadings: they are kept apart so they never become summary
+sentences.
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ _LINE_BOILERPLATE = re.compile(
     | (?:this|an\s+earlier\s+version\s+of\s+this)\s+(?:article|story|report|piece)\s+(?:has\s+been\s+|was\s+)?
       (?:updated|amended|corrected|changed|misstated|incorrectly|stated|said|has|had)\b.*
     | \((?:reporting|writing|editing|additional\s+reporting|compiled)\s+by\b.*\)
-    | (?:updated\s+)?\d{1,2}[:.]\d{2}(?:\s*(?:[ap]\.?m\.?|gmt|bst|utc|cet|cest|eet|eest|est|edt|msk|kyiv\s+time))?
+    | (?:updated\s+)?\d{1,2}[:.]\d{2}
+      (?:\s*(?:[ap]\.?m\.?|gmt|bst|utc|cet|cest|eet|eest|est|edt|msk|kyiv\s+time))?
     | \d{1,2}\s+(?:minutes?|hours?|days?)\s+ago
     | (?:виправлення|уточнення|исправление|уточнение)\s*[:|–—-].*
     | (?:comments?|\d+\s+comments?)

@@ -205,7 +205,9 @@ _DOTTED = re.compile(r"(?:[^\W\d_]{1,3}\.){2,}")
 def _abbreviation(word: str) -> bool:
     """``U.S.``-like (letters and periods) or a title."""
     bare = word.lstrip("(“„«\"")
-    return word.endswith(".") and (_DOTTED.fullmatch(bare) is not None or bare[:-1].lower() in TITLES | MAY_END)
+    if not word.endswith("."):
+        return False
+    return _DOTTED.fullmatch(bare) is not None or bare[:-1].lower() in TITLES | MAY_END
 
 
 def _strip_links(paragraph: str) -> str:
@@ -235,7 +237,7 @@ def check_post(text: str, article: str | None = None, title: str | None = None) 
     for u in units:
         by_par.setdefault(u.paragraph, []).append(u)
     opener_checked = False
-    for p, par_units in sorted(by_par.items()):
+    for _, par_units in sorted(by_par.items()):
         prose = ends_sentence(par_units[-1].text)
         if prose and not opener_checked:
             opener_checked = True
@@ -262,7 +264,7 @@ def _against_article(
 ) -> list[EditorialWarning]:
     """The rules that compare the post with its article."""
     out: list[EditorialWarning] = []
-    flat = " ".join(article.split())
+    flat = "\n".join(" ".join(line.split()) for line in article.split("\n"))
     for par in paragraphs:
         word = _last_word(par)
         if _abbreviation(word) and not _ends_at_title(par):

@@ -56,12 +56,13 @@ _STEM = itemgetter(slice(0, 6))
 _FIRST = itemgetter(0)
 
 
-# Weights of the score's parts (tuned on the dev sets, see docs/benchmarks.md).
+# Weights of the score's parts, tuned on the tuning half of the dev sets only
+# (`bench/compose_bench.py --tune`; see docs/benchmarks.md).
 W_POSITION = 1.0
-W_CENTRALITY = 0.45
+W_CENTRALITY = 0.3
 W_TITLE = 0.5
-W_DENSITY = 0.2
-POSITION_DECAY = 1.0
+W_DENSITY = 0.1
+POSITION_DECAY = 0.8
 LONG_WORDS = 80
 LONG_PENALTY = 0.25
 SHORT_WORDS = 3  # fewer words than this is a fragment; "No one was injured." is news

@@ -35,7 +35,9 @@ def case(name: str) -> tuple[str, str]:
 
 def posts(title: str, body: str, options: ComposeOptions) -> list[str]:
     """Every part of the composed post, as plain text."""
-    post = compose(ArticleDraft(url=URL, title=title, text=body, image_url="https://i.example.com/1.jpg"), options)
+    post = compose(
+        ArticleDraft(url=URL, title=title, text=body, image_url="https://i.example.com/1.jpg"), options
+    )
     return [plain_text(p) if post.platform == Platform.TELEGRAM else p for p in post.parts]
 
 
@@ -52,10 +54,16 @@ def warnings(title: str, body: str, options: ComposeOptions) -> list[str]:
             "It was signed by former U.S. President Joe Biden. He left.",
             ["It was signed by former U.S. President Joe Biden.", "He left."],
         ),
-        ("He moved to the U.S. The move was a surprise.", ["He moved to the U.S.", "The move was a surprise."]),
+        (
+            "He moved to the U.S. The move was a surprise.",
+            ["He moved to the U.S.", "The move was a surprise."],
+        ),
         ("The U.K. Foreign Office said so.", ["The U.K. Foreign Office said so."]),
         ("Gov. Ann Lee and Sen. Bo Kim met Gen. Al Roe.", ["Gov. Ann Lee and Sen. Bo Kim met Gen. Al Roe."]),
-        ("Dr. Smith lives on St. Mark's Road. She is 90.", ["Dr. Smith lives on St. Mark's Road.", "She is 90."]),
+        (
+            "Dr. Smith lives on St. Mark's Road. She is 90.",
+            ["Dr. Smith lives on St. Mark's Road.", "She is 90."],
+        ),
         ("He spoke at No. 10 on Monday.", ["He spoke at No. 10 on Monday."]),
         ("The answer was no. Then he left.", ["The answer was no.", "Then he left."]),
         ("J. K. Rowling wrote it.", ["J. K. Rowling wrote it."]),
@@ -63,8 +71,14 @@ def warnings(title: str, body: str, options: ComposeOptions) -> list[str]:
         ("Apple Inc. The company said so.", ["Apple Inc.", "The company said so."]),
         ("Apple Inc. Chief Executive Tim Cook spoke.", ["Apple Inc. Chief Executive Tim Cook spoke."]),
         ("Growth was 3.5% at 10.30 a.m. on Friday.", ["Growth was 3.5% at 10.30 a.m. on Friday."]),
-        ("It starts at 10:30 a.m. The doors open early.", ["It starts at 10:30 a.m.", "The doors open early."]),
-        ("See www.example.org/a.b for more. Or mail a.b@example.org now.", ["See www.example.org/a.b for more.", "Or mail a.b@example.org now."]),
+        (
+            "It starts at 10:30 a.m. The doors open early.",
+            ["It starts at 10:30 a.m.", "The doors open early."],
+        ),
+        (
+            "See www.example.org/a.b for more. Or mail a.b@example.org now.",
+            ["See www.example.org/a.b for more.", "Or mail a.b@example.org now."],
+        ),
         ("Wait... it worked. Then... Nothing.", ["Wait... it worked.", "Then...", "Nothing."]),
         ("Він живе на вул. Шевченка, 5. Вона теж.", ["Він живе на вул. Шевченка, 5.", "Вона теж."]),
         ("Це сталося в м. Києві у 2023 р. Він поїхав.", ["Це сталося в м. Києві у 2023 р.", "Він поїхав."]),
@@ -154,7 +168,10 @@ def test_check_passes_what_an_editor_signs(text: str) -> None:
 
 def test_check_against_the_article() -> None:
     """With the article, a cut at an abbreviation, a glued heading and a cut sentence are found."""
-    article = "The deal was led by former U.S. President Joe Biden.\n\nKey facts about the deal\n\nTalks went on for days."
+    article = (
+        "The deal was led by former U.S. President Joe Biden.\n\nKey facts about the deal\n\n"
+        "Talks went on for days."
+    )
     rules = {w.rule for w in check_post("The deal was led by former U.S.", article)}
     assert rules == {"ends-at-abbreviation"}
     glued = check_post("Key facts about the deal Talks went on for days.", article)
@@ -173,7 +190,9 @@ def test_leaning_word_skips_time_phrases() -> None:
 
 
 @pytest.mark.parametrize("name", CASES)
-@pytest.mark.parametrize("options", OPTIONS, ids=lambda o: f"{o.platform}-{o.summary_chars}-{o.photo}-{o.max_length}")
+@pytest.mark.parametrize(
+    "options", OPTIONS, ids=lambda o: f"{o.platform}-{o.summary_chars}-{o.photo}-{o.max_length}"
+)
 def test_hard_cases_pass_the_check(name: str, options: ComposeOptions) -> None:
     """Every post of every hard case passes the editorial check against its article."""
     title, body = case(name)
@@ -187,8 +206,21 @@ def test_hard_cases_keep_boilerplate_out(name: str) -> None:
     for options in OPTIONS:
         text = " ".join(posts(title, body, options))
         for phrase in (
-            "By Olena", "Read:", "Follow us", "Photo:", "Image caption", "Correction", "(pictured)",
-            "10:42", "Updated 11:05", "(Reuters) -", "Reporting by", "Q:", "A:", "KYIV,", "WARSAW",
+            "By Olena",
+            "Read:",
+            "Follow us",
+            "Photo:",
+            "Image caption",
+            "Correction",
+            "(pictured)",
+            "10:42",
+            "Updated 11:05",
+            "(Reuters) -",
+            "Reporting by",
+            "Q:",
+            "A:",
+            "KYIV,",
+            "WARSAW",
         ):
             assert phrase not in text, (name, phrase, text)
 
@@ -290,7 +322,9 @@ headlines = st.text(max_size=200).filter(lambda h: bool(normalize(h).split()))
 
 @PROPERTY
 @given(headlines, st.sampled_from(CASES), st.sampled_from(OPTIONS))
-def test_any_headline_gives_posts_that_keep_the_rules(headline: str, name: str, options: ComposeOptions) -> None:
+def test_any_headline_gives_posts_that_keep_the_rules(
+    headline: str, name: str, options: ComposeOptions
+) -> None:
     """For any headline, every post of every hard case keeps every editorial rule."""
     _, body = case(name)
     assert warnings(headline, body, options) == []

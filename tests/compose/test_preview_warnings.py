@@ -38,5 +38,7 @@ def test_preview_reports_editorial_warnings_in_text_and_json(tmp_path: Path) -> 
     }
     text = p.run(*args)
     assert text.code == 0, text.err
-    assert "!! part 1: leaning-opener (opens with a sentence that leans on one before it): He said" in text.out
+    assert (
+        "!! part 1: leaning-opener (opens with a sentence that leans on one before it): He said" in text.out
+    )
     assert text.out.count("!! ") == 2
