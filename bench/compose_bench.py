@@ -45,6 +45,7 @@ from sumy.summarizers.text_rank import TextRankSummarizer  # noqa: E402
 from bot.compose import (  # noqa: E402
     ComposeOptions,
     compose,
+    render,
     summarize,
     weighted_length,
     x_post,
@@ -231,6 +232,7 @@ GRID = {
 
 
 X_BUDGETS = (160, 180, 200, 220, 240, 256)
+CANDIDATE_COUNTS = (14, 16, 18, 20)
 
 
 def tune(xsum: list[dict[str, str]], cnndm: list[dict[str, str]]) -> None:
@@ -261,11 +263,22 @@ def tune(xsum: list[dict[str, str]], cnndm: list[dict[str, str]]) -> None:
     for name, value in zip(names, best[1], strict=True):
         setattr(summarize, name, value)
     summarize._positions.cache_clear()
+    margins = []
     for budget in X_BUDGETS:
         x_post.X_SUMMARY_CHARS = budget
         prepare.cache_clear()
         x = rouge([x_summary(r) for r in xs], [r["summary"] for r in xs])
+        margins.append((x[0] - lead1[0], budget))
         print(f"X_SUMMARY_CHARS {budget}: X +{x[0] - lead1[0]:.2f}", flush=True)
+    # And how many sentences are read (fewer is faster), with the best budget.
+    x_post.X_SUMMARY_CHARS = max(margins)[1]
+    for count in CANDIDATE_COUNTS:
+        render.CANDIDATES = count
+        prepare.cache_clear()
+        x = rouge([x_summary(r) for r in xs], [r["summary"] for r in xs])
+        t = rouge([tg_summary(r) for r in cn], [r["summary"] for r in cn])
+        print(f"CANDIDATES {count}: X +{x[0] - lead1[0]:.2f} "
+              f"TG +{t[0] - lead3[0]:.2f}/+{t[1] - lead3[1]:.2f}", flush=True)
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from bot.compose.wordlists import words
 __all__ = ["CANDIDATES", "Scored", "score_sentences", "select"]
 
 # Only the first sentences are candidates: news puts its point first, and the rest is not read.
-CANDIDATES = 20
+CANDIDATES = 18
 
 _WORD3 = re.compile(r"[^\W_]{3,}")
 _STOP = words(

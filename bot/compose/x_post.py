@@ -14,7 +14,7 @@ from bot.domain.models import Platform
 
 __all__ = ["X_SUMMARY_CHARS", "x_parts"]
 
-X_SUMMARY_CHARS = 200  # default summary budget (weighted), leaving room for the link
+X_SUMMARY_CHARS = 240  # default summary budget (weighted), leaving room for the link (tuned)
 _THREAD_SUMMARY_FACTOR = 4
 
 

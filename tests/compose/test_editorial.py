@@ -233,7 +233,7 @@ def test_the_fire_story_gets_posts_an_editor_signs() -> None:
         "Tuesday, hours before a visit by the envoy of U.S. President Daniel Harlow, city officials said."
     )
     (x,) = posts(title, body, ComposeOptions(Platform.X))
-    assert x == f"{lead} {URL}"
+    assert x == f"{lead} No one was injured. {URL}"
     (tg,) = posts(title, body, ComposeOptions(Platform.TELEGRAM))
     assert tg.split("\n\n")[1] == (
         f"{lead} No one was injured. Harlow's envoy, retired Gen. Thomas Avery, said the visit "
