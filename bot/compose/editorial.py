@@ -12,7 +12,7 @@ the same warnings for posts they write by hand or through templates. Rules:
 - ``ends-at-abbreviation``: a paragraph ends at a title (``Gov.``, ``Dr.``, ``St.``), or, given the
   article, at an abbreviation where the article's sentence goes on (``… former U.S.``).
 - ``glued-fragment`` (given the article): a line the article leaves without end punctuation (a
-  heading, a caption, a list item) runs into the next sentence.
+  heading, a caption, a list item) runs into a sentence that does not follow it in the article.
 - ``cut-sentence`` (given the article): a sentence cut short with ``…`` where the article's goes on.
 
 The helpers below (``leaning_word``, ``attributed``, ``quotation``, ``ends_sentence``) are what the
@@ -282,7 +282,8 @@ def _against_article(
             before = joined[:at].rstrip(" ")
             if not before or before[-1] == "\n" or ends_sentence(before):
                 nxt = joined[at + len(line) + 1 :].split("\n", 1)[0]
-                if nxt and not _URLISH.match(nxt.split()[0]):
+                fragment = split_sentences(line)[-1]  # the article's own words run on?
+                if nxt and not _URLISH.match(nxt.split()[0]) and f"{fragment} {nxt[:30]}" not in flat:
                     out.append(EditorialWarning("glued-fragment", _around(joined, at, line)))
                     break
             at = joined.find(line + " ", at + 1)
