@@ -91,13 +91,17 @@ _ASCII_SKIP = frozenset(
 _DENSE = re.compile(rb" A[aA][aA]")
 
 
-# Typographic marks (none a word character) as spaces: a sentence with only these is ASCII.
-_TYPOGRAPHY = str.maketrans(dict.fromkeys("“”‘’«»„—–…£€•·\u00a0", " "))
+# Anything beyond ASCII but typographic marks (none of them a word character).
+_NOT_TYPOGRAPHY = re.compile("[^\x00-\x7f“”‘’«»„—–…£€•·\u00a0]")
 
 
 def _ascii_features(text: str) -> tuple[frozenset[bytes], int]:
     """``_features`` of one ASCII text by byte translation (same result, no regex)."""
-    raw = text.encode("ascii")
+    return _byte_features(text.encode("ascii"))
+
+
+def _byte_features(raw: bytes) -> tuple[frozenset[bytes], int]:
+    """``_ascii_features`` of ASCII bytes."""
     stems = frozenset(map(_STEM, set(raw.translate(_ASCII_WORDS).split()) - _ASCII_SKIP))
     classes = b" " + raw.translate(_ASCII_CLASSES)
     return stems, len(_DENSE.findall(classes))
@@ -108,11 +112,11 @@ def _features(texts: Sequence[str]) -> list[tuple[frozenset[bytes], int]]:
     out: list[tuple[frozenset[bytes], int]] = []
     for text in texts:
         if text.isascii():
-            out.append(_ascii_features(text))
+            out.append(_byte_features(text.encode("ascii")))
             continue
-        plain = text.translate(_TYPOGRAPHY)
-        if plain.isascii():  # only typographic marks, which are not word characters
-            out.append(_ascii_features(plain))
+        if _NOT_TYPOGRAPHY.search(text) is None:
+            # Only typographic marks beyond ASCII, none a word character: as "?" they read alike.
+            out.append(_byte_features(text.encode("ascii", "replace")))
             continue
         tokens = _WORD3.findall(text)
         words = set(" ".join(tokens).lower().split()) - _STOP
