@@ -170,7 +170,7 @@ def score_sentences(sentences: Sequence[Sentence], title: str) -> list[Scored]:
             who = speaker(text) if first in _OPEN_QUOTE else ""
         else:
             quoting = quotation(text)
-            who = speaker(text)
+            who = speaker(text) if quoting or first in _OPEN_QUOTE else ""
         if ":" in text[:12] and _INTERVIEW.match(text) is not None:
             interview = s.paragraph  # a question or an answer, to its paragraph's end
         if quoting and not who and not (previous[-1:] == ":" or attributed(previous)):
