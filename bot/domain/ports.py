@@ -54,7 +54,8 @@ class PublishRequest:
     ``plain_text`` asks for the text without parse mode (after "can't parse entities").
     ``already_sent`` holds the platform ids of parts sent by an earlier attempt (a thread cut by
     a crash resumes after them); ``on_part_sent(index, post_id)`` is awaited after each part so
-    the caller can record progress before the next part leaves.
+    the caller can record progress before the next part leaves. ``media_ids`` are the
+    platform's ids of media uploaded beforehand, attached to the first part (X).
     """
 
     delivery_id: int
@@ -68,6 +69,7 @@ class PublishRequest:
     plain_text: bool = False
     link_preview: str = "small"
     on_part_sent: PartSent | None = None
+    media_ids: tuple[str, ...] = ()
 
 
 class Publisher(Protocol):
