@@ -31,6 +31,7 @@ def article_from_row(row: Mapping[Any, Any]) -> Article:
         published_at=row["published_at"],
         not_before=row["not_before"],
         tags=tuple(row["tags"] or ()),
+        image_alt=row.get("image_alt"),
     )
 
 
@@ -62,6 +63,9 @@ def delivery_from_row(row: Mapping[Any, Any]) -> Delivery:
         retry_at=row["retry_at"],
         requeued_at=row["requeued_at"],
         article_url=row.get("article_url"),
+        image_alt=row.get("image_alt"),
+        image_error=row.get("image_error"),
+        media_id=row.get("media_id"),
     )
 
 
