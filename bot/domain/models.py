@@ -165,7 +165,10 @@ class Post:
 
 @dataclass(frozen=True)
 class PublishReceipt:
-    """The platform's ids for every part sent, and a link to the first."""
+    """The platform's ids for every part sent, and a link to the first; the media attached, or
+    why the platform would not take the image (the post then went without it)."""
 
     post_ids: tuple[str, ...]
     permalink: str | None = None
+    media_ids: tuple[str, ...] = ()
+    image_error: str | None = None

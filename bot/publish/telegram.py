@@ -73,6 +73,7 @@ class TelegramPublisher:
     """
 
     reconciles = False  # the Bot API cannot list a channel's history
+    sends_photo_bytes = True  # a photo goes as the bytes fetched once, not as a URL to fetch
 
     def __init__(
         self,
@@ -106,6 +107,7 @@ class TelegramPublisher:
         """Send every part not in ``request.already_sent``; a photo carries the first part."""
         ids = list(request.already_sent)
         post = request.post
+        photo: str | bytes | None = None if request.drop_image else (request.photo or post.image_url)
         parse_mode = None if request.plain_text else (post.parse_mode or "HTML")
         preview = link_preview(request.link_preview)
         for index, part in enumerate(post.parts):
@@ -115,7 +117,7 @@ class TelegramPublisher:
                 part = plain_text(part)
             try:
                 message = await self._send(
-                    request.chat, index, part, post.image_url, parse_mode, preview
+                    request.chat, index, part, photo, parse_mode, preview
                 )
             except TelegramError as exc:
                 raise translate(exc) from exc
@@ -129,12 +131,12 @@ class TelegramPublisher:
         chat: str,
         index: int,
         text: str,
-        image_url: str | None,
+        photo: str | bytes | None,
         parse_mode: str | None,
         preview: LinkPreviewOptions,
     ) -> Message:
-        if index == 0 and image_url:
-            return await self._bot.send_photo(chat, image_url, caption=text, parse_mode=parse_mode)
+        if index == 0 and photo:
+            return await self._bot.send_photo(chat, photo, caption=text, parse_mode=parse_mode)
         return await self._bot.send_message(
             chat, text, parse_mode=parse_mode, link_preview_options=preview
         )

@@ -18,6 +18,7 @@ from typing import Any
 import requests
 import tweepy
 
+from bot.domain.errors import PermanentError
 from bot.domain.models import PublishReceipt
 from bot.domain.ports import PublishRequest
 from bot.ingest.image import ImageFile
@@ -124,17 +125,29 @@ class XPublisher:
         """Post every part not in ``request.already_sent``, each replying to the one before."""
         await self.me()  # before anything leaves: auth errors surface here, permalink needs it
         ids = list(request.already_sent)
+        media = () if request.drop_image else request.media_ids
+        image_error = None
         for index, part in enumerate(request.post.parts):
             if index < len(ids):
                 continue
             reply_to = ids[-1] if ids else None
-            media = list(request.media_ids) if index == 0 and request.media_ids else None
-            response = await self._call(self._client.create_tweet, text=part,
-                                        in_reply_to_tweet_id=reply_to, media_ids=media)
+            attach = list(media) if index == 0 and media else None
+            try:
+                response = await self._call(self._client.create_tweet, text=part,
+                                            in_reply_to_tweet_id=reply_to, media_ids=attach)
+            except PermanentError as exc:
+                if attach is None or "media" not in exc.platform_message.lower():
+                    raise
+                # a 400 made no post: the same text goes again, without the media X refused
+                image_error = f"X refused the media id: {exc.platform_message}"
+                media = ()
+                response = await self._call(self._client.create_tweet, text=part,
+                                            in_reply_to_tweet_id=reply_to)
             ids.append(str(response.data["id"]))
             if request.on_part_sent is not None:
                 await request.on_part_sent(index, ids[-1])
-        return PublishReceipt(tuple(ids), self._permalink(ids[0]) if ids else None)
+        return PublishReceipt(tuple(ids), self._permalink(ids[0]) if ids else None,
+                              media_ids=tuple(media), image_error=image_error)
 
     async def upload_image(self, image: ImageFile, alt_text: str | None = None) -> str:
         """Upload ``image`` (with alt text) and return its media id; ``ImageError`` if it fails.

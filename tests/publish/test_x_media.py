@@ -114,12 +114,13 @@ async def test_processing_is_waited_for(make_x_server: MakeX) -> None:
     assert server.app.tweets[0]["media_ids"] == [media_id]
 
 
-async def test_an_unknown_media_id_fails_the_post_permanently(xp: XPublisher) -> None:
-    """A post naming media X never issued is refused (400), before anything is posted."""
-    from bot.domain.errors import PermanentError
-
-    with pytest.raises(PermanentError, match="media IDs are invalid"):
-        await xp.publish(request_for(Platform.X, "Ghost picture", media_ids=("123",)))
+async def test_a_refused_media_id_posts_without_it(xp: XPublisher, x_server: FakeServer) -> None:
+    """X refuses a media id it never issued (400, no post); the text goes once, without it."""
+    receipt = await xp.publish(request_for(Platform.X, "Ghost picture", media_ids=("123",)))
+    assert receipt.media_ids == () and "media IDs are invalid" in (receipt.image_error or "")
+    assert [(t["text"], t["media_ids"]) for t in x_server.app.tweets] == [("Ghost picture", None)]
+    refused = [r for r in x_server.app.requests if r["path"] == "/2/tweets"]
+    assert [r["status"] for r in refused] == [400, 201]
 
 
 def test_alt_text_is_cut_to_1000_characters() -> None:

@@ -1,0 +1,1 @@
+"""The service: planning, dispatch lanes and their failure handling, hot reload, workers."""
