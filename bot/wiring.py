@@ -57,7 +57,7 @@ def make_composer(settings: Settings) -> Composer:
             max_length=target.max_length,
             thread=target.thread,
             hashtags=tuple(target.hashtags),
-            photo=target.photo,
+            photo=target.image_policy == "attach",
             template=target.template,
         )
         return compose(draft, options)
@@ -130,7 +130,7 @@ def make_dispatcher(
             platform=target.platform,
             chat=target.chat or "",
             publisher=publisher,
-            link_preview=target.link_preview,
+            link_preview="off" if target.image_policy == "off" else target.link_preview,
             on_uncertain=target.on_uncertain,
             pacer_key="telegram" if target.platform is Platform.TELEGRAM else "x",
             per_minute=(settings.telegram.messages_per_chat_per_minute
