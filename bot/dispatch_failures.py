@@ -39,10 +39,11 @@ class FailureHandling:
         raise NotImplementedError
 
     def _published(self, d: Delivery, attempt_id: str, receipt: PublishReceipt, outcome: str,
-                   started: float | None = None) -> None:
+                   started: float | None = None, image_error: str | None = None) -> None:
         raise NotImplementedError
 
-    def _request(self, lane: Lane, d: Delivery, attempt_id: str) -> PublishRequest:
+    def _request(self, lane: Lane, d: Delivery, attempt_id: str,
+                 image: Any = None) -> PublishRequest:
         raise NotImplementedError
 
     async def _failed(self, lane: Lane, d: Delivery, attempt_id: str, request: PublishRequest,

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot.daemon.images import ImageStep
 from bot.dispatch import Dispatcher, Lane, Pacers
 from bot.domain.models import ArticleDraft, Platform, Post
 from bot.domain.ports import Clock, Publisher, SystemClock
@@ -34,12 +35,16 @@ class App:
     planner: Planner
     publishers: list[Publisher] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
+    images: ImageStep | None = None
 
     async def aclose(self) -> None:
-        """Close publishers' connections and the database pool."""
+        """Close publishers' connections, the image fetcher and the database pool."""
         for publisher in self.publishers:
             await publisher.aclose()
         self.publishers.clear()
+        if self.images is not None:
+            self.images.close()
+            self.images = None
 
     def dispose(self) -> None:
         """Release the database engine."""
@@ -136,6 +141,7 @@ def make_dispatcher(
             per_minute=(settings.telegram.messages_per_chat_per_minute
                         if target.platform is Platform.TELEGRAM and not settings.is_dry_run(target)
                         else None),
+            on_image_error=target.on_image_error,
         )
     policy = RetryPolicy(max_attempts=settings.retry.max_attempts, base=settings.retry.base_delay,
                          cap=settings.retry.max_delay, jitter=settings.retry.jitter)
@@ -147,9 +153,21 @@ def make_dispatcher(
     pacers.per_second = settings.telegram.messages_per_second
     dispatcher = Dispatcher(
         queue=app.queue, state=app.state, lanes=lanes, policy=policy, clock=app.clock,
-        pacers=pacers, on_published=on_published, **kwargs,
+        pacers=pacers, on_published=on_published, images=image_step(app, settings), **kwargs,
     )
     return dispatcher, opened
+
+
+def image_step(app: App, settings: Settings) -> ImageStep:
+    """The one image step of ``app`` (fetching story images once for every target)."""
+    if app.images is None:
+        from bot.ingest.fetch import Fetcher
+        from bot.ingest.image import ImageStore
+
+        store = ImageStore(fetcher=Fetcher(settings=settings.fetch),
+                           max_bytes=settings.fetch.image_max_bytes)
+        app.images = ImageStep(store=store)
+    return app.images
 
 
 def _real_publisher(settings: Settings, platform: Platform, shared: dict[str, Any],

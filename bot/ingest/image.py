@@ -15,12 +15,14 @@ import io
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-
-from PIL import Image, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from bot.domain.errors import FetchError, ImageError
 from bot.ingest.fetch import Fetcher
 from bot.ingest.sniff import image_type
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_DECODE_PIXELS = 64_000_000
 """Larger images are refused before decoding (a decompression bomb, or no photo a post needs)."""
@@ -59,6 +61,8 @@ TELEGRAM_PHOTO_LIMITS = ImageLimits(max_bytes=10 * 1024 * 1024, max_side=2560)
 
 def read_image(data: bytes) -> ImageFile:
     """Check ``data`` is a JPEG, PNG, WebP or GIF (by its bytes) that decodes; ``ImageError`` if not."""
+    from PIL import Image, UnidentifiedImageError  # Pillow loads only when an image comes
+
     media_type = image_type(data[:16])
     if media_type is None:
         raise ImageError("not a JPEG, PNG, WebP or GIF image")
@@ -84,6 +88,8 @@ def fit(image: ImageFile, limits: ImageLimits) -> ImageFile:
     """The image as it is when within ``limits``, else scaled and re-encoded until it is."""
     if within(image, limits):
         return image
+    from PIL import Image, ImageOps
+
     if image.animated:
         raise ImageError(f"animated GIF over the platform's limits ({image.size:,} bytes, "
                          f"{image.width}×{image.height}); animations are not re-encoded")

@@ -84,6 +84,7 @@ class QueueStore(SendLog, QueueReports):
                         title=draft.title,
                         text=draft.text,
                         image_url=draft.image_url,
+                        image_alt=draft.image_alt,
                         language=draft.language,
                         priority=draft.priority.value,
                         source=draft.source,
