@@ -1,1 +1,2 @@
-"""The service: planning, dispatch lanes and their failure handling, hot reload, workers."""
+"""The service: the daemon and its hot reload, planning, dispatch lanes with their failure
+handling, and the feed-polling jobs."""

@@ -18,7 +18,7 @@ from bot.ingest.image import (
     fit,
     read_image,
 )
-from bot.settings import FetchSettings
+from bot.config.settings import FetchSettings
 from tests.ingest.server import PageServer, Route
 
 pytestmark = pytest.mark.anyio

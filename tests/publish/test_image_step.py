@@ -17,7 +17,7 @@ from bot.ingest.image import ImageStore
 from bot.publish.outbox import OutboxPublisher
 from bot.publish.telegram import TelegramPublisher
 from bot.publish.x import XPublisher
-from bot.settings import FetchSettings
+from bot.config.settings import FetchSettings
 from tests.fakes.httpbase import FakeServer
 from tests.ingest.server import PageServer, Route
 from tests.publish.conftest import request_for
