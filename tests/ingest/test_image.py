@@ -8,6 +8,7 @@ import random
 import pytest
 from PIL import Image
 
+from bot.config.settings import FetchSettings
 from bot.domain.errors import ImageError
 from bot.ingest.fetch import Fetcher
 from bot.ingest.image import (
@@ -18,7 +19,6 @@ from bot.ingest.image import (
     fit,
     read_image,
 )
-from bot.config.settings import FetchSettings
 from tests.ingest.server import PageServer, Route
 
 pytestmark = pytest.mark.anyio

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot.config.settings import FetchSettings
 from bot.daemon.images import ImageStep
 from bot.domain.models import Platform
 from bot.domain.ports import ManualClock
@@ -17,7 +18,6 @@ from bot.ingest.image import ImageStore
 from bot.publish.outbox import OutboxPublisher
 from bot.publish.telegram import TelegramPublisher
 from bot.publish.x import XPublisher
-from bot.config.settings import FetchSettings
 from tests.fakes.httpbase import FakeServer
 from tests.ingest.server import PageServer, Route
 from tests.publish.conftest import request_for
