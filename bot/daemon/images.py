@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from bot.domain.errors import ImageError
+from bot.domain.images import TELEGRAM_PHOTO_LIMITS, X_IMAGE_LIMITS, ImageFile
 from bot.domain.models import Platform
-from bot.ingest.image import TELEGRAM_PHOTO_LIMITS, X_IMAGE_LIMITS, ImageFile, ImageStore
+from bot.ingest.image import ImageStore
 
 log = logging.getLogger("crosspost.images")
 

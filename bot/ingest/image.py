@@ -14,10 +14,10 @@ import asyncio
 import io
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.domain.errors import FetchError, ImageError
+from bot.domain.images import ImageFile, ImageLimits
 from bot.ingest.fetch import Fetcher
 from bot.ingest.sniff import image_type
 
@@ -27,36 +27,6 @@ if TYPE_CHECKING:
 MAX_DECODE_PIXELS = 64_000_000
 """Larger images are refused before decoding (a decompression bomb, or no photo a post needs)."""
 FAILURE_MEMORY_SECONDS = 300.0
-
-
-@dataclass(frozen=True)
-class ImageFile:
-    """An image's bytes, its media type (from the bytes) and its size in pixels."""
-
-    data: bytes
-    media_type: str
-    width: int
-    height: int
-    animated: bool = False
-
-    @property
-    def size(self) -> int:
-        """Bytes."""
-        return len(self.data)
-
-
-@dataclass(frozen=True)
-class ImageLimits:
-    """What a platform takes: bytes, and the longest side in pixels."""
-
-    max_bytes: int
-    max_side: int
-
-
-X_IMAGE_LIMITS = ImageLimits(max_bytes=5 * 1024 * 1024, max_side=4096)
-"""X takes images up to 5 MB and shows at most 4096 px on the long side: larger is wasted."""
-TELEGRAM_PHOTO_LIMITS = ImageLimits(max_bytes=10 * 1024 * 1024, max_side=2560)
-"""Telegram takes photos up to 10 MB and recompresses them to 2560 px on the long side."""
 
 
 def read_image(data: bytes) -> ImageFile:

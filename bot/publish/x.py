@@ -19,9 +19,9 @@ import requests
 import tweepy
 
 from bot.domain.errors import PermanentError
+from bot.domain.images import ImageFile
 from bot.domain.models import PublishReceipt
 from bot.domain.ports import PublishRequest
-from bot.ingest.image import ImageFile
 from bot.publish.x_errors import translate
 from bot.publish.x_media import MediaUploader
 

@@ -23,7 +23,7 @@ import tweepy
 from tweepy.errors import HTTPException
 
 from bot.domain.errors import ImageError, RateLimitedError
-from bot.ingest.image import ImageFile
+from bot.domain.images import ImageFile
 from bot.publish.x_errors import platform_message, translate
 
 UPLOAD = "/2/media/upload"

@@ -10,15 +10,9 @@ from PIL import Image
 
 from bot.config.settings import FetchSettings
 from bot.domain.errors import ImageError
+from bot.domain.images import X_IMAGE_LIMITS, ImageFile, ImageLimits
 from bot.ingest.fetch import Fetcher
-from bot.ingest.image import (
-    X_IMAGE_LIMITS,
-    ImageFile,
-    ImageLimits,
-    ImageStore,
-    fit,
-    read_image,
-)
+from bot.ingest.image import ImageStore, fit, read_image
 from tests.ingest.server import PageServer, Route
 
 pytestmark = pytest.mark.anyio

@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 
 from bot.domain.errors import ImageError
+from bot.domain.images import ImageFile
 from bot.domain.models import Platform
-from bot.ingest.image import ImageFile, read_image
+from bot.ingest.image import read_image
 from bot.publish import x_media
 from bot.publish.x import XPublisher
 from bot.publish.x_media import cut_alt_text
