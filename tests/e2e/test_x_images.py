@@ -202,3 +202,36 @@ def test_upload_faults_every_post_once_with_its_image(tmp_path: Path, pages: Pag
     assert state["violations"] == []
     media_faults = [r for r in state["requests"] if r["path"].startswith("/2/media") and r.get("fault")]
     assert len(media_faults) >= 5, "faults really hit the uploads"
+
+
+def test_on_image_error_fail_and_the_cli_alt_text(tmp_path: Path, pages: PageServer,
+                                                  make_telegram_server: MakeTelegram,  # noqa: F811
+                                                  make_x_server: MakeX) -> None:  # noqa: F811
+    """``--image-alt`` reaches X; with ``on_image_error = "fail"`` a bad image fails the delivery
+    with the reason and nothing is posted, while a post-without target still posts."""
+    tg = make_telegram_server(TelegramConfig(chats=("@news",)))
+    x = make_x_server()
+    pages.routes["/lead.jpg"] = Route(body=jpeg(3), headers={"Content-Type": "image/jpeg"})
+    pages.routes["/page.jpg"] = Route(body=b"<html>moved</html>", headers={"Content-Type": "text/html"})
+    p = project(tmp_path / "p", tg, x)
+    p.config.write_text(p.config.read_text().replace('name = "tg-news"', 'name = "tg-news"\n'
+                                                     'on_image_error = "fail"'))
+    (p.root / "a.txt").write_text("Story number 1 happened in the city today. More soon.")
+    (p.root / "b.txt").write_text("Story number 2 happened in the city today. More soon.")
+    good = p.run("queue", "add", "https://city.example/1", "--title", "Story number 1",
+                 "--body-file", "a.txt", "--image-url", pages.url("/lead.jpg"),
+                 "--image-alt", "  The   mayor at the opening ", "--json")
+    assert good.code == 0, good.err
+    assert good.json()["image_alt"] == "The mayor at the opening"
+    bad = p.run("queue", "add", "https://city.example/2", "--title", "Story number 2",
+                "--body-file", "b.txt", "--image-url", pages.url("/page.jpg"), "--json")
+    assert bad.code == 0, bad.err
+    assert p.run("run", "--once", timeout=120).code == 0
+    ds = {(d["url"].rsplit("/", 1)[1], d["target"]): d for d in deliveries(p)}
+    media = {m["id"]: m for m in x.app.state()["media"]}  # type: ignore[attr-defined]
+    assert media[tweets_by_story(x)["1"]["media_ids"][0]]["alt_text"] == "The mayor at the opening"
+    assert ds[("1", "tg-news")]["state"] == "published"
+    strict = ds[("2", "tg-news")]
+    assert strict["state"] == "failed" and "image: " in strict["error"], strict
+    assert ds[("2", "xa")]["state"] == "published" and ds[("2", "xa")]["image_error"]
+    assert not any("Story number 2" in m["text"] for m in tg.app.state()["messages"])  # type: ignore[attr-defined]
