@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 MAX_DECODE_PIXELS = 64_000_000
 """Larger images are refused before decoding (a decompression bomb, or no photo a post needs)."""
 FAILURE_MEMORY_SECONDS = 300.0
+TRANSIENT_MEMORY_SECONDS = 30.0
+_PASSING = ("timed out", "too slow", "cannot connect", "connection broke", "HTTP 5")
+"""Fetch failures a later try may not meet (the host was slow, down, or answered 5xx)."""
 
 
 def read_image(data: bytes) -> ImageFile:
@@ -117,7 +120,8 @@ class ImageStore:
         try:
             image = await asyncio.to_thread(self._fetch, url)
         except ImageError as exc:
-            self._failed[url] = (time.monotonic() + FAILURE_MEMORY_SECONDS, exc)
+            memory = TRANSIENT_MEMORY_SECONDS if exc.transient else FAILURE_MEMORY_SECONDS
+            self._failed[url] = (time.monotonic() + memory, exc)
             future.set_exception(exc)
             future.exception()  # retrieved: a future nobody else awaited must not warn
             raise
@@ -140,7 +144,8 @@ class ImageStore:
         try:
             fetched = self._fetcher.get(url, kind="image", max_bytes=self.max_bytes)
         except FetchError as exc:
-            raise ImageError(f"image not fetched: {exc}") from exc
+            transient = any(word in str(exc) for word in _PASSING)
+            raise ImageError(f"image not fetched: {exc}", transient=transient) from exc
         if fetched.status != 200:
             raise ImageError(f"image not fetched: {url}: HTTP {fetched.status}")
         try:

@@ -141,3 +141,15 @@ async def test_store_has_its_own_size_cap(server: PageServer, local_fetch: Fetch
             await store.get(server.url("/big.png"))
     finally:
         store.close()
+
+
+async def test_a_server_error_is_transient(server: PageServer, local_fetch: FetchSettings) -> None:
+    """A 503 from the image host may pass, unlike a refusal by the guard or by the bytes."""
+    server.routes["/busy.jpg"] = Route(status=503, body=b"busy", headers={"Content-Type": "text/plain"})
+    store = ImageStore(fetcher=Fetcher(settings=local_fetch))
+    try:
+        with pytest.raises(ImageError, match="HTTP 503") as caught:
+            await store.get(server.url("/busy.jpg"))
+        assert caught.value.transient
+    finally:
+        store.close()
