@@ -116,7 +116,8 @@ def make_dispatcher(
 
 
 def image_step(app: Runtime, settings: Settings) -> ImageStep:
-    """The one image step of ``app`` (fetching story images once for every target)."""
+    """The one image step of ``app`` (fetching story images once for every target); a reload
+    keeps its cache and hands it the new fetch settings."""
     if app.images is None:
         from bot.ingest.fetch import Fetcher
         from bot.ingest.image import ImageStore
@@ -124,6 +125,8 @@ def image_step(app: Runtime, settings: Settings) -> ImageStep:
         store = ImageStore(fetcher=Fetcher(settings=settings.fetch),
                            max_bytes=settings.fetch.image_max_bytes)
         app.images = ImageStep(store=store)
+    else:
+        app.images.store.use(settings.fetch, settings.fetch.image_max_bytes)
     return app.images
 
 

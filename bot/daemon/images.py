@@ -75,6 +75,9 @@ class ImageStep:
         except ImageError as exc:
             log.info("image not attached", extra={"url": url, "error": str(exc)})
             return PreparedImage(error=str(exc), transient=exc.transient)
+        except Exception as exc:  # a bug or a closed pool must not cost the post
+            log.exception("image step failed", extra={"url": url})
+            return PreparedImage(error=f"image step failed: {exc!r}", transient=True)
         return NOTHING  # the outbox (dry run) records the URL as it is
 
     def close(self) -> None:

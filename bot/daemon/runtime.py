@@ -40,9 +40,8 @@ class Runtime:
         for publisher in self.publishers:
             await publisher.aclose()
         self.publishers.clear()
-        if self.images is not None:
+        if self.images is not None:  # a reload keeps the step: it opens its pool again when used
             self.images.close()
-            self.images = None
 
     def dispose(self) -> None:
         """Release the database engine."""

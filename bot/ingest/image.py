@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from bot.config.settings import FetchSettings
 from bot.domain.errors import FetchError, ImageError
 from bot.domain.images import ImageFile, ImageLimits
 from bot.ingest.fetch import Fetcher
@@ -96,7 +98,9 @@ class ImageStore:
 
     def __init__(self, *, fetcher: Fetcher, max_bytes: int = 50_000_000,
                  budget_bytes: int = 64_000_000) -> None:
-        self._fetcher = fetcher
+        self._fetcher: Fetcher | None = fetcher
+        self._settings = fetcher.settings
+        self._swap = threading.Lock()
         self.max_bytes = max_bytes
         self._budget = budget_bytes
         self._images: OrderedDict[str, ImageFile] = OrderedDict()
@@ -139,10 +143,26 @@ class ImageStore:
             self._fitted[key] = await asyncio.to_thread(fit, image, limits)
         return self._fitted[key]
 
+    def use(self, settings: FetchSettings, max_bytes: int) -> None:
+        """Fetch with these settings from the next fetch on (a config reload); the cache stays."""
+        with self._swap:
+            if settings != self._settings:
+                self._settings = settings
+                if self._fetcher is not None:
+                    self._fetcher.close()
+                    self._fetcher = None
+            self.max_bytes = max_bytes
+
+    def _current(self) -> Fetcher:
+        with self._swap:
+            if self._fetcher is None:  # closed, or settings changed: open one again
+                self._fetcher = Fetcher(settings=self._settings)
+            return self._fetcher
+
     def _fetch(self, url: str) -> ImageFile:
         self.fetches += 1
         try:
-            fetched = self._fetcher.get(url, kind="image", max_bytes=self.max_bytes)
+            fetched = self._current().get(url, kind="image", max_bytes=self.max_bytes)
         except FetchError as exc:
             transient = any(word in str(exc) for word in _PASSING)
             raise ImageError(f"image not fetched: {exc}", transient=transient) from exc
@@ -161,5 +181,8 @@ class ImageStore:
                 del self._fitted[key]
 
     def close(self) -> None:
-        """Close the fetcher's connections."""
-        self._fetcher.close()
+        """Close the fetcher's connections (a later fetch opens them again)."""
+        with self._swap:
+            if self._fetcher is not None:
+                self._fetcher.close()
+                self._fetcher = None

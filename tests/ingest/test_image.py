@@ -153,3 +153,22 @@ async def test_a_server_error_is_transient(server: PageServer, local_fetch: Fetc
         assert caught.value.transient
     finally:
         store.close()
+
+
+async def test_store_survives_a_reload(server: PageServer, local_fetch: FetchSettings) -> None:
+    """Closed by a config reload, the store opens again; new fetch settings apply, the cache stays."""
+    data = encode(Image.new("RGB", (16, 16), "red"), "PNG")
+    server.routes["/a.png"] = Route(body=data, headers={"Content-Type": "image/png"})
+    server.routes["/b.png"] = Route(body=data, headers={"Content-Type": "image/png"})
+    store = ImageStore(fetcher=Fetcher(settings=local_fetch))
+    try:
+        first = await store.get(server.url("/a.png"))
+        store.close()
+        assert await store.get(server.url("/b.png")) == first  # opened again
+        store.use(FetchSettings(timeout=3.0), max_bytes=1_000_000)  # 127.0.0.1 no longer allowed
+        assert await store.get(server.url("/a.png")) is first  # still cached
+        with pytest.raises(ImageError, match="image not fetched"):
+            await store.get(server.url("/a.png?fresh"))
+        assert store.max_bytes == 1_000_000 and len(server.requests) == 2
+    finally:
+        store.close()
