@@ -117,7 +117,8 @@ class Reviser:
             chat=lane.chat, post_ids=self._post_ids(rev, d), done=rev.done_ids,
             post=Post(d.platform, rev.parts, parse_mode=d.parse_mode) if rev.parts else None,
             photo=d.platform is Platform.TELEGRAM and bool(d.image_url),
-            check_first=check_first, link_preview=lane.link_preview, on_step=step)
+            check_first=check_first, link_preview=lane.link_preview, media_id=d.media_id,
+            on_step=step)
         try:
             return await self._call(lane, rev, d, request, fin, done)
         except PublishError as exc:

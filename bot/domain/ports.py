@@ -54,7 +54,10 @@ class PublishRequest:
     ``plain_text`` asks for the text without parse mode (after "can't parse entities").
     ``already_sent`` holds the platform ids of parts sent by an earlier attempt (a thread cut by
     a crash resumes after them); ``on_part_sent(index, post_id)`` is awaited after each part so
-    the caller can record progress before the next part leaves.
+    the caller can record progress before the next part leaves. ``media_ids`` are the
+    platform's ids of media uploaded beforehand, attached to the first part (X); ``photo`` is
+    the image's bytes, fetched once, sent in place of the URL (Telegram); ``drop_image`` sends
+    the post without its image (the image could not be had).
     """
 
     delivery_id: int
@@ -68,6 +71,9 @@ class PublishRequest:
     plain_text: bool = False
     link_preview: str = "small"
     on_part_sent: PartSent | None = None
+    media_ids: tuple[str, ...] = ()
+    photo: bytes | None = None
+    drop_image: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,10 @@ class ReviseRequest:
     ``post_ids`` are the delivery's posts in order (a thread's parts; a photo, then its
     follow-up). For an edit, ``post`` holds the new parts (part *i* replaces post *i*) and
     ``photo`` says the first post is a photo whose caption is edited; for a reply, ``post`` is
-    the correction. ``done`` holds what an earlier attempt finished (edited ids, deleted ids);
-    ``check_first`` says that attempt's outcome was unknown, so the platform is asked before
-    anything is done again where it can be asked. ``on_step(index, post_id)`` is awaited after
-    each post is handled.
+    the correction; ``media_id`` is the image an X post carries, kept by its edit. ``done``
+    holds what an earlier attempt finished (edited ids, deleted ids); ``check_first`` says that
+    attempt's outcome was unknown, so the platform is asked before anything is done again where
+    it can be asked. ``on_step(index, post_id)`` is awaited after each post is handled.
     """
 
     revision_id: int
@@ -94,6 +100,7 @@ class ReviseRequest:
     done: tuple[str, ...] = ()
     check_first: bool = False
     link_preview: str = "small"
+    media_id: str | None = None
     on_step: PartSent | None = None
 
 

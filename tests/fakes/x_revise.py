@@ -2,7 +2,8 @@
 
 As X documents it: a post is editable for 30 minutes after the original, at most 5 times; each
 edit is a new post id, chained to the original (``edit_history_tweet_ids``, oldest first); only
-the newest version can be edited; deleting any version deletes the whole chain. An account in
+the newest version can be edited (carrying ``media.media_ids`` as a post does; without them the
+new version has no image); deleting any version deletes the whole chain. An account in
 ``fake.edit_refused_accounts`` (user ids) may not edit at all. A deleted post
 answers 404 to ``GET /2/tweets/:id`` and ``DELETE /2/tweets/:id``. Deletes pass the announced
 limits and the fault plan like posts do (X counts them separately: 50 per 15 minutes).
@@ -64,7 +65,13 @@ def check_edit(fake: XFake, account: XAccount, body: dict[str, Any]) -> dict[str
             reason = ""
         if reason:
             raise XAPIError(403, problem(403, "Forbidden", f"{NOT_EDITABLE_MSG} ({reason})"))
-    return {"history": chain, "in_reply_to": old.get("in_reply_to"), "edit_of": previous}
+    media = body.get("media")
+    media_ids = None
+    if media is not None:
+        media_ids = fake.media.check_for_post(
+            account, media.get("media_ids") if isinstance(media, dict) else None)
+    return {"history": chain, "in_reply_to": old.get("in_reply_to"), "edit_of": previous,
+            "media_ids": media_ids}
 
 
 def store_edit(fake: XFake, tweet: dict[str, Any]) -> None:

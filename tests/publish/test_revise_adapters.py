@@ -124,3 +124,13 @@ async def test_outbox_records_revisions(tmp_path: Path) -> None:
     assert await box.find_reply(request) == reply_id
     await box.delete(revise(Platform.X, ("outbox-1-1", reply_id)))
     assert [r["action"] for r in read_outbox(tmp_path, "t")] == ["edit", "reply", "delete"]
+
+
+async def test_telegram_edit_finds_a_caption_that_went_as_a_message(
+    tg: TelegramPublisher, telegram_server: FakeServer
+) -> None:
+    """When a story's photo was refused and its caption went as a message, the edit still
+    lands: "no caption in the message" turns it into a text edit."""
+    sent = await tg.publish(request_for(Platform.TELEGRAM, "caption went alone"))
+    await tg.edit(revise(Platform.TELEGRAM, sent.post_ids, "fixed caption", photo=True))
+    assert telegram_server.app.messages[0]["text"] == "fixed caption"
