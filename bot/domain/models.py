@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.approval import Approval
+
 
 class Platform(StrEnum):
     """Where a target posts."""
@@ -41,6 +43,8 @@ class DeliveryState(StrEnum):
     CANCELLED = "cancelled"
     NEEDS_REVIEW = "needs_review"
     EXPIRED = "expired"
+    AWAITING_APPROVAL = "awaiting_approval"
+    REJECTED = "rejected"
 
 
 RETRYABLE_STATES = frozenset(
@@ -64,6 +68,7 @@ class ArticleDraft:
     canonical_url: str | None = None
     published_at: datetime | None = None
     tags: tuple[str, ...] = ()
+    needs_approval: bool = False
 
 
 @dataclass
@@ -127,6 +132,7 @@ class Delivery:
     requeued_at: datetime | None = None
     article_url: str | None = None
     history: list[AttemptRecord] = field(default_factory=list)
+    approval: Approval | None = None
 
     @property
     def text(self) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.domain.approval import Approval, Decision
 from bot.domain.models import (
     Article,
     AttemptRecord,
@@ -62,6 +63,23 @@ def delivery_from_row(row: Mapping[Any, Any]) -> Delivery:
         retry_at=row["retry_at"],
         requeued_at=row["requeued_at"],
         article_url=row.get("article_url"),
+        approval=approval_from_row(row),
+    )
+
+
+def approval_from_row(row: Mapping[Any, Any]) -> Approval | None:
+    """A delivery's ``Approval`` (``None`` when it never needed one)."""
+    if row.get("approval_wait") is None:
+        return None
+    decision = row["approval_decision"]
+    return Approval(
+        waits_for=row["approval_wait"],
+        since=row["approval_since"],
+        decision=Decision(decision) if decision else None,
+        by=row["approval_by"],
+        via=row["approval_via"],
+        at=row["approval_at"],
+        note=row["approval_note"],
     )
 
 
