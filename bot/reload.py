@@ -89,6 +89,7 @@ class Reloading:
             self.app.dispatcher = new
             self.app.settings = settings
             self.app.intake.settings = settings
+            self.app.review.settings = settings
             self.app.intake.composer = composer
             self.app.planner.use(settings)
             self._resume_paused("config reload")

@@ -13,10 +13,12 @@ from bot.domain.models import ArticleDraft, Platform, Post
 from bot.domain.ports import Clock, Publisher, SystemClock
 from bot.domain.retry import RetryPolicy
 from bot.intake import Composer, Intake
+from bot.intake_review import Review
 from bot.planning import Planner
 from bot.publish.outbox import OutboxPublisher
 from bot.settings import Settings, TargetConfig
 from bot.store.db import make_engine, upgrade
+from bot.store.approvals import ApprovalStore
 from bot.store.queue import QueueStore
 from bot.store.state import StateStore
 
@@ -32,6 +34,7 @@ class App:
     state: StateStore
     intake: Intake
     planner: Planner
+    review: Review
     publishers: list[Publisher] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
 
@@ -82,8 +85,10 @@ def build_app(
     intake = Intake(store=queue, settings=settings, composer=make_composer(settings), clock=clock)
     planner = Planner(queue=queue, state=state, settings=settings, clock=clock)
     intake.on_change = planner.replan
+    review = Review(approvals=ApprovalStore(engine=engine), queue=queue, settings=settings,
+                    clock=clock, on_change=planner.replan)
     return App(settings=settings, clock=clock, engine=engine, queue=queue, state=state,
-               intake=intake, planner=planner)
+               intake=intake, planner=planner, review=review)
 
 
 def build_dispatcher(
