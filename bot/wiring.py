@@ -17,8 +17,8 @@ from bot.intake_review import Review
 from bot.planning import Planner
 from bot.publish.outbox import OutboxPublisher
 from bot.settings import Settings, TargetConfig
-from bot.store.db import make_engine, upgrade
 from bot.store.approvals import ApprovalStore
+from bot.store.db import make_engine, upgrade
 from bot.store.queue import QueueStore
 from bot.store.state import StateStore
 
