@@ -85,8 +85,11 @@ def retry_article(article_id: ArticleId, request: Request) -> Moved:
     return Moved(id=article_id, moved=moved, article=_article(app, article_id))
 
 
-@router.post("/articles/{article_id}/approve",
-             responses={404: PROBLEMS[404], 409: PROBLEMS[409]})
+_DECISION_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: PROBLEMS[code] for code in (400, 404, 409, 413)}
+
+
+@router.post("/articles/{article_id}/approve", responses=_DECISION_PROBLEMS)
 def approve_article(article_id: ArticleId, request: Request,
                     body: ApproveIn | None = None) -> Decided:
     """Approve a story waiting for review (or one target, optionally with the editor's text);
@@ -98,7 +101,7 @@ def approve_article(article_id: ArticleId, request: Request,
     return Decided(id=article_id, decided=done.targets, article=_article(app, article_id))
 
 
-@router.post("/articles/{article_id}/reject", responses={404: PROBLEMS[404], 409: PROBLEMS[409]})
+@router.post("/articles/{article_id}/reject", responses=_DECISION_PROBLEMS)
 def reject_article(article_id: ArticleId, request: Request,
                    body: RejectIn | None = None) -> Decided:
     """Reject a story waiting for review (or one target): nothing of it goes out there."""
