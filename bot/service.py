@@ -76,6 +76,7 @@ class Daemon(Reloading):
         with PublisherLock(self.app.engine):
             await dispatcher.recover()
             total = 0
+            self.app.review.settle_timeouts()
             for _ in range(10_000):
                 self.app.planner.replan()
                 sent = await dispatcher.publish_due()
@@ -248,9 +249,11 @@ class Daemon(Reloading):
             self._schedule_dispatch()
 
     async def _watch(self) -> None:
-        """Every second: a queue change or a config edit re-plans; a due post wakes dispatch."""
+        """Every second: a queue change or a config edit re-plans; a due post wakes dispatch;
+        stories nobody approved in time are settled."""
         if self._config_mtime() != self._mtime:
             await self.reload()
+        self.app.review.settle_timeouts()  # [approval] timeout: a pure decision of the time
         revision = self.app.queue.revision()
         if revision != self._revision:
             self._revision = revision

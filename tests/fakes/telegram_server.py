@@ -298,15 +298,23 @@ class TelegramFake(FakeApp):
         return ok(body)
 
     def press(self, user_id: int, chat_id: int, message_id: int, data: str, *,
-              first_name: str = "Staff", username: str | None = None) -> dict[str, Any]:
+              first_name: str = "Staff", username: str | None = None,
+              stale: bool = False) -> dict[str, Any]:
         """A user presses an inline button of a bot message: queue a ``callback_query`` update.
 
-        Only data that a button of the message carries right now can be pressed (Telegram sends
-        nothing else); ``ValueError`` otherwise.
+        Only data that a button of the message carries can be pressed (Telegram sends nothing
+        else); ``ValueError`` otherwise. With ``stale``, a button the message carried before an
+        edit counts too: the user's app had not shown the edit yet when they pressed.
         """
         with self.lock:
             stored = self._sent.get((chat_id, message_id))
-            if stored is None or data not in callback_data_of(stored.get("reply_markup")):
+            if stored is None:
+                raise ValueError(f"no bot message {chat_id}/{message_id}")
+            offered = callback_data_of(stored.get("reply_markup"))
+            if stale:
+                for old in stored.get("edits", []):
+                    offered |= callback_data_of(old["reply_markup"])
+            if data not in offered:
                 raise ValueError(f"message {chat_id}/{message_id} has no button {data!r}")
             chat = self.chats[chat_id]
             bot = next(iter(self.bots.values()))
