@@ -13,6 +13,7 @@ from bot.api import ops, routes
 from bot.api.auth import BearerGuard
 from bot.api.limits import BodyLimit
 from bot.api.metrics import Metrics
+from bot.daemon.runtime import Runtime
 from bot.domain.errors import (
     ConflictError,
     CrosspostError,
@@ -20,12 +21,11 @@ from bot.domain.errors import (
     NotFoundError,
     StoreError,
 )
-from bot.wiring import App
 
 log = logging.getLogger("crosspost.api")
 
 
-def create_api(app: App, *, alive: Callable[[], bool] = lambda: True,
+def create_api(app: Runtime, *, alive: Callable[[], bool] = lambda: True,
                metrics: Metrics | None = None) -> FastAPI:
     """The HTTP API over ``app``; ``alive`` says whether the scheduler runs."""
     api = FastAPI(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.domain.approval import Approval
+from bot.domain.approval import Approval, Decision
 
 
 class Platform(StrEnum):
@@ -132,7 +132,22 @@ class Delivery:
     requeued_at: datetime | None = None
     article_url: str | None = None
     history: list[AttemptRecord] = field(default_factory=list)
-    approval: Approval | None = None
+    approval_wait: str | None = None
+    approval_since: datetime | None = None
+    approval_decision: Decision | None = None
+    approval_by: str | None = None
+    approval_via: str | None = None
+    approval_at: datetime | None = None
+    approval_note: str | None = None
+
+    @property
+    def approval(self) -> Approval | None:
+        """The review this delivery waits (or waited) for; ``None`` when it needs none."""
+        if self.approval_wait is None or self.approval_since is None:
+            return None
+        return Approval(self.approval_wait, self.approval_since, self.approval_decision,
+                        self.approval_by, self.approval_via, self.approval_at,
+                        self.approval_note)
 
     @property
     def text(self) -> str | None:

@@ -16,8 +16,8 @@ from html import escape
 from bot.compose import plain_text, weighted_length
 from bot.compose.telegram_html import check_html, utf16_len
 from bot.domain.models import Article, Delivery, DeliveryState, Platform
-from bot.intake_review import decision_line
-from bot.views import local
+from bot.intake.review import decision_line
+from bot.reports.views import local
 
 MAX_MESSAGE = 4096
 SHORT_PREVIEW = 300

@@ -26,10 +26,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.daemon.runtime import Runtime
 from bot.domain.errors import ConflictError, InputError, NotFoundError
 from bot.domain.models import Delivery, DeliveryState, Platform
 from bot.staff.approval_cards import Card, Press, card, parse_press
-from bot.wiring import App
 
 log = logging.getLogger("crosspost.staff")
 
@@ -61,7 +61,7 @@ def markup(c: Card) -> InlineKeyboardMarkup | None:
 class ApprovalDesk:
     """Approvers' cards, button presses and edits, for the running app."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: Runtime) -> None:
         self.app = app
         self.editing: dict[int, tuple[int, int]] = {}  # approver → (story, delivery)
         self._lock = asyncio.Lock()

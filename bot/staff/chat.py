@@ -1,5 +1,4 @@
-"""``staff_service``: python-telegram-bot long polling for staff and approvers, inside the
-daemon's loop."""
+"""``staff_service``: python-telegram-bot long polling for staff, inside the daemon's loop."""
 
 from __future__ import annotations
 
@@ -17,9 +16,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.daemon.runtime import Runtime
 from bot.staff.approvals import ApprovalDesk
 from bot.staff.handlers import StaffHandlers
-from bot.wiring import App
 
 log = logging.getLogger("crosspost.staff")
 
@@ -29,7 +28,7 @@ SYNC_SECONDS = 1.0
 """How often approvers' messages are brought in step with the queue."""
 
 
-def build_application(app: App, desk: ApprovalDesk) -> Application:  # type: ignore[type-arg]
+def build_application(app: Runtime, desk: ApprovalDesk) -> Application:  # type: ignore[type-arg]
     """The python-telegram-bot application with the staff and approval handlers (no job
     queue)."""
     telegram = app.settings.telegram
@@ -67,7 +66,7 @@ class StaffService:
     """Starts and stops long polling; staff messages are answered and approvers' messages kept
     in step while the daemon runs."""
 
-    def __init__(self, app: App, *, sync_seconds: float = SYNC_SECONDS) -> None:
+    def __init__(self, app: Runtime, *, sync_seconds: float = SYNC_SECONDS) -> None:
         self.app = app
         self.desk = ApprovalDesk(app)
         self.application = build_application(app, self.desk)
@@ -112,7 +111,7 @@ class StaffService:
         await self.application.shutdown()
 
 
-def staff_service(app: App) -> StaffService | None:
+def staff_service(app: Runtime) -> StaffService | None:
     """The staff chat when a bot token and ``[telegram] staff_user_ids`` (or
     ``approver_user_ids``) are set."""
     telegram = app.settings.telegram

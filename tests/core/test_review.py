@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from bot.daemon.runtime import Runtime as App
 from bot.domain.approval import Decision
 from bot.domain.errors import ConflictError, InputError
 from bot.domain.models import ArticleDraft, DeliveryState
 from bot.domain.ports import ManualClock
-from bot.wiring import App, build_app
+from bot.wiring import build_app
 from tests.conftest import make_settings
 
 S = DeliveryState

@@ -113,3 +113,35 @@ def test_notices_are_remembered_per_approver(engine: Engine) -> None:
     approvals.update_notice(notice.id, shown="def", open_=False, now=T0)
     assert approvals.notices(open_only=True) == []
     assert [n.error for n in approvals.notices(article_id)] == [None, "chat not found"]
+
+
+def test_upgrade_from_the_first_schema_keeps_every_row(db_url: str) -> None:
+    """Upgrading a database with stories, deliveries and attempts from revision 0001 keeps them
+    all (SQLite rebuilds the deliveries table, which must not take the attempts with it)."""
+    from sqlalchemy import func, insert, select
+
+    from bot.store.db import make_engine, upgrade
+    from bot.store.tables import articles, attempts, deliveries
+
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0001")
+        with engine.begin() as conn:
+            conn.execute(insert(articles).values(
+                id=1, url="https://news.example/1", canonical_url="https://news.example/1",
+                title="Story", text="Body.", priority="normal", source="cli", tags=[],
+                created_at=T0, updated_at=T0))
+            conn.execute(insert(deliveries).values(
+                id=1, article_id=1, target="tg", platform="telegram", state="published",
+                parts=["x"], attempts=1, retries=0, sent_ids=["9"], plain_text=False,
+                created_at=T0, updated_at=T0))
+            conn.execute(insert(attempts).values(
+                delivery_id=1, attempt_id="a1", started_at=T0, outcome="published"))
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(attempts)).scalar() == 1
+        _, (d,) = QueueStore(engine=engine).get_article(1)
+        assert (d.state, d.sent_ids, d.approval) == (S.PUBLISHED, ("9",), None)
+        assert len(QueueStore(engine=engine).get_article(1)[1][0].history) == 1
+    finally:
+        engine.dispose()

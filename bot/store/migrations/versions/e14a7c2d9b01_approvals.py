@@ -26,16 +26,23 @@ _COLUMNS = (
 
 
 def upgrade() -> None:
-    """Add the approval columns, widen ``state`` for ``awaiting_approval``, add the notices.
+    """Widen ``state`` for ``awaiting_approval``, add the approval columns and the notices.
 
-    No batch (copy-and-rename) mode on SQLite: dropping ``deliveries`` there would cascade to
-    the attempts. SQLite adds columns in place and does not enforce VARCHAR lengths.
+    SQLite rebuilds ``deliveries`` to change a column type (copy, drop, rename); dropping the
+    old table would cascade to its attempts, so they are kept aside meanwhile.
     """
-    if op.get_context().dialect.name != "sqlite":
-        op.alter_column("deliveries", "state", type_=sa.String(32), existing_type=sa.String(16),
-                        existing_nullable=False)
-    for name, kind in _COLUMNS:
-        op.add_column("deliveries", sa.Column(name, kind))
+    sqlite = op.get_context().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("CREATE TEMP TABLE attempts_kept AS SELECT * FROM attempts")
+    with op.batch_alter_table("deliveries") as batch:
+        batch.alter_column("state", type_=sa.String(32), existing_type=sa.String(16),
+                           existing_nullable=False)
+        for name, kind in _COLUMNS:
+            batch.add_column(sa.Column(name, kind))
+    if sqlite:
+        op.execute("INSERT INTO attempts SELECT * FROM attempts_kept "
+                   "WHERE id NOT IN (SELECT id FROM attempts)")
+        op.execute("DROP TABLE attempts_kept")
     op.create_table(
         "approval_notices",
         sa.Column("id", sa.Integer, primary_key=True),
