@@ -177,7 +177,9 @@ def decision_line(d: Delivery) -> str:
 
 def _nothing_waits(article_id: int, target: str | None, found: Sequence[Delivery]) -> str:
     where = f" on {target}" if target else ""
+    found = [d for d in found if d.approval is not None]
     if not found:
-        return f"story {article_id} has nothing waiting for approval{where}"
+        return f"story {article_id} has nothing waiting for approval{where} (none of its " \
+               "deliveries needs approval)"
     decided = "; ".join(f"{d.target}: {decision_line(d)}" for d in found)
     return f"story {article_id} has nothing waiting for approval{where} ({decided})"

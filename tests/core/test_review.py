@@ -144,3 +144,17 @@ def test_cancel_stops_a_waiting_story(make_app: Any) -> None:
     assert app.intake.cancel(article_id) == 2
     with pytest.raises(ConflictError):
         app.review.approve(article_id, by="cli:ann", via="cli")
+
+
+def test_approval_settings_are_checked(tmp_path: Path) -> None:
+    """Bad [approval] values are refused naming the key; approvers default to the staff."""
+    from pydantic import ValidationError
+
+    for bad, key in (({"timeout": "0s"}, "timeout"), ({"timeout": "soon"}, "timeout"),
+                     ({"sources": ["rss"]}, "sources"), ({"on_timeout": "ignore"}, "on_timeout")):
+        with pytest.raises(ValidationError, match=key):
+            make_settings(tmp_path, approval=bad)
+    staff = make_settings(tmp_path, telegram={"staff_user_ids": [1, 2]})
+    assert staff.telegram.approvers() == [1, 2]
+    chosen = make_settings(tmp_path, telegram={"staff_user_ids": [1, 2], "approver_user_ids": [3]})
+    assert chosen.telegram.approvers() == [3]
