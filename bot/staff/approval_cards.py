@@ -10,6 +10,7 @@ well within Telegram's 64 bytes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 
@@ -68,24 +69,27 @@ def reviewed(deliveries: list[Delivery]) -> list[Delivery]:
     return [d for d in deliveries if d.approval is not None]
 
 
-def card(article: Article, deliveries: list[Delivery], tz: str) -> Card:
-    """The approver's card for ``article`` as things stand."""
+def card(article: Article, deliveries: list[Delivery], tz: str,
+         x_limits: Mapping[str, int] | None = None) -> Card:
+    """The approver's card for ``article`` as things stand (``x_limits``: X targets' weighted
+    limits when not 280)."""
     shown = reviewed(deliveries)
     waiting = [d for d in shown if d.state is DeliveryState.AWAITING_APPROVAL]
-    text = _text(article, shown, waiting, tz, full=True)
+    limits = x_limits or {}
+    text = _text(article, shown, waiting, tz, limits, full=True)
     if utf16_len(check_html(text)) > MAX_MESSAGE:
-        text = _text(article, shown, waiting, tz, full=False)
+        text = _text(article, shown, waiting, tz, limits, full=False)
     return Card(text, _buttons(article.id, waiting), bool(waiting))
 
 
-def _text(article: Article, shown: list[Delivery], waiting: list[Delivery], tz: str, *,
-          full: bool) -> str:
+def _text(article: Article, shown: list[Delivery], waiting: list[Delivery], tz: str,
+          limits: Mapping[str, int], *, full: bool) -> str:
     head = "Review" if waiting else "Reviewed"
     lines = [f"<b>{head} #{article.id}</b> · from {escape(article.source)}",
              f"<b>{escape(article.title)}</b>", escape(article.url)]
     for d in shown:
         platform = _PLATFORM.get(d.platform, d.platform.value)
-        lines += ["", f"<b>▸ {escape(d.target)}</b> · {platform}{_size(d)}"]
+        lines += ["", f"<b>▸ {escape(d.target)}</b> · {platform}{_size(d, limits.get(d.target, 280))}"]
         if d.state is DeliveryState.AWAITING_APPROVAL:
             assert d.approval is not None
             lines.append(f"<i>waits: {escape(d.approval.waits_for)}</i>")
@@ -99,9 +103,9 @@ def _text(article: Article, shown: list[Delivery], waiting: list[Delivery], tz: 
     return "\n".join(lines)
 
 
-def _size(d: Delivery) -> str:
+def _size(d: Delivery, limit: int) -> str:
     if d.platform is Platform.X and d.parts:
-        return f" ({weighted_length(d.parts[0])}/280 weighted)" if len(d.parts) == 1 \
+        return f" ({weighted_length(d.parts[0])}/{limit} weighted)" if len(d.parts) == 1 \
             else f" (thread of {len(d.parts)})"
     if d.image_url:
         return " (photo with caption)"

@@ -96,7 +96,9 @@ class ApprovalDesk:
             article, deliveries = self.app.queue.get_article(article_id)
         except NotFoundError:
             return None
-        return card(article, deliveries, self.app.settings.timezone)
+        settings = self.app.settings
+        return card(article, deliveries, settings.timezone,
+                    {t.name: t.max_length for t in settings.targets})
 
     async def _announce(self, bot: Bot, article_id: int, approvers: list[int]) -> None:
         current = await asyncio.to_thread(self._card, article_id)

@@ -96,3 +96,9 @@ def test_button_data_is_parsed_strictly() -> None:
     assert parse_press("r:7:*") == Press("r", 7, None)
     for bad in ("e:7:*", "x:7:*", "a:seven:*", "a:7", "a:7:2:3", "a:7:two"):
         assert parse_press(bad) is None
+
+
+def test_x_weight_is_shown_against_the_targets_own_limit() -> None:
+    """An X account allowed longer posts shows its own limit."""
+    c = card(article(), [delivery(2, "xa", Platform.X, ("Hello",))], "UTC", {"xa": 1000})
+    assert "xa · X (5/1000 weighted)" in check_html(c.text)
