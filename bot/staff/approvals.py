@@ -190,7 +190,9 @@ class ApprovalDesk:
                     raise ConflictError(f"{delivery.target} was already decided")
                 self.editing[user.id] = (pressed.article_id, delivery.id)
                 await query.answer(f"Send me the new text for {delivery.target}.")
-                await context.bot.send_message(user.id, edit_prompt(delivery),
+                limit = {t.name: t.max_length for t in self.app.settings.targets}.get(
+                    delivery.target, 280)
+                await context.bot.send_message(user.id, edit_prompt(delivery, limit),
                                                link_preview_options=NO_PREVIEW)
         except ConflictError as exc:
             await query.answer(_short(f"Already decided, nothing changed: {exc}"),
@@ -250,10 +252,10 @@ class ApprovalDesk:
             else "Nothing to skip.")
 
 
-def edit_prompt(d: Delivery) -> str:
+def edit_prompt(d: Delivery, x_limit: int = 280) -> str:
     """What the bot asks an approver who pressed Edit."""
     if d.platform is Platform.X:
-        rule = "X text, at most 280 weighted characters (a link counts 23)"
+        rule = f"X text, at most {x_limit} weighted characters (a link counts 23)"
     else:
         limit = "1024 (photo caption)" if d.image_url else "4096"
         rule = f"Telegram text, formatting kept, at most {limit} characters"
