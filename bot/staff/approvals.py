@@ -23,7 +23,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.daemon.runtime import Runtime
@@ -38,6 +38,8 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 NOT_APPROVER = "Only the newsroom's approvers can decide on stories."
 STALE = "This button is no longer valid."
 MAX_ANSWER = 200
+UNNOTIFIED_BATCH = 20
+"""Stories announced per sync (the rest follow a second later), so a burst stays paced."""
 
 
 def editor_name(user: User) -> str:
@@ -65,6 +67,7 @@ class ApprovalDesk:
         self.app = app
         self.editing: dict[int, tuple[int, int]] = {}  # approver → (story, delivery)
         self._lock = asyncio.Lock()
+        self._seen: tuple[int, int] | None = None  # (queue revision, settings) fully shown
 
     def is_approver(self, user_id: int) -> bool:
         """Whether ``user_id`` may decide (``[telegram] approver_user_ids``, default staff)."""
@@ -72,12 +75,22 @@ class ApprovalDesk:
 
     # -- keeping the cards in step -----------------------------------------------------------
     async def sync(self, bot: Bot) -> None:
-        """Send cards for stories nobody was told about; edit every card that changed."""
+        """Send cards for stories nobody was told about; edit every card that changed.
+
+        Cheap when nothing changed: every change a card shows (a new story, a decision, the
+        timeout) moves the queue's revision, so an unchanged revision skips the work.
+        """
         async with self._lock:
+            key = (await asyncio.to_thread(self.app.queue.revision), id(self.app.settings))
+            if key == self._seen:
+                return
+            complete = True
             approvals = self.app.review.approvals
             approvers = self.app.settings.telegram.approvers()
             if approvers:
-                for article_id in await asyncio.to_thread(approvals.unnotified):
+                new = await asyncio.to_thread(approvals.unnotified, UNNOTIFIED_BATCH)
+                complete = len(new) < UNNOTIFIED_BATCH
+                for article_id in new:
                     await self._announce(bot, article_id, approvers)
             cards: dict[int, Card | None] = {}
             notices = await asyncio.to_thread(approvals.notices, open_only=True)
@@ -86,10 +99,15 @@ class ApprovalDesk:
                     cards[notice.article_id] = await asyncio.to_thread(
                         self._card, notice.article_id)
                 current = cards[notice.article_id]
-                if current is None or notice.message_id is None:
+                if current is None:
                     continue
-                if current.fingerprint != notice.shown:
-                    await self._show(bot, notice.id, notice.chat_id, notice.message_id, current)
+                if notice.message_id is None:  # the first try failed for a passing reason
+                    complete &= await self._retry(bot, notice.id, notice.chat_id, current)
+                elif current.fingerprint != notice.shown:
+                    complete &= await self._show(bot, notice.id, notice.chat_id,
+                                                 notice.message_id, current)
+            if complete:
+                self._seen = key
 
     def _card(self, article_id: int) -> Card | None:
         try:
@@ -108,23 +126,56 @@ class ApprovalDesk:
         approvals = self.app.review.approvals
         for chat_id in approvers:
             try:
-                sent = await bot.send_message(chat_id, current.text, parse_mode=ParseMode.HTML,
-                                              reply_markup=markup(current),
-                                              link_preview_options=NO_PREVIEW)
-            except TelegramError as exc:  # e.g. the approver never opened a chat with the bot
+                sent = await self._send(bot, chat_id, current)
+            except (BadRequest, Forbidden) as exc:  # e.g. never opened a chat with the bot
                 log.warning("could not tell an approver",
                             extra={"article": article_id, "chat": chat_id, "error": str(exc)})
                 await asyncio.to_thread(approvals.add_notice, article_id, chat_id,
                                         message_id=None, shown=None, open_=False, now=now,
                                         error=str(exc))
                 continue
+            except TelegramError as exc:  # passing (network, flood wait): tried again later
+                log.warning("approver not told yet",
+                            extra={"article": article_id, "chat": chat_id, "error": str(exc)})
+                await asyncio.to_thread(approvals.add_notice, article_id, chat_id,
+                                        message_id=None, shown=None, open_=True, now=now,
+                                        error=str(exc))
+                continue
             await asyncio.to_thread(approvals.add_notice, article_id, chat_id,
-                                    message_id=sent.message_id, shown=current.fingerprint,
+                                    message_id=sent, shown=current.fingerprint,
                                     open_=current.open, now=now)
         log.info("asked approvers", extra={"article": article_id, "approvers": len(approvers)})
 
+    async def _send(self, bot: Bot, chat_id: int, current: Card) -> int:
+        sent = await bot.send_message(chat_id, current.text, parse_mode=ParseMode.HTML,
+                                      reply_markup=markup(current),
+                                      link_preview_options=NO_PREVIEW)
+        return sent.message_id
+
+    async def _retry(self, bot: Bot, notice_id: int, chat_id: int, current: Card) -> bool:
+        """Send a card whose first try failed for a passing reason; ``False`` if it failed
+        again for such a reason."""
+        approvals = self.app.review.approvals
+        now = self.app.clock.now()
+        if not current.open:  # decided meanwhile: nothing to ask any more
+            await asyncio.to_thread(approvals.update_notice, notice_id, shown=current.fingerprint,
+                                    open_=False, now=now)
+            return True
+        try:
+            sent = await self._send(bot, chat_id, current)
+        except (BadRequest, Forbidden) as exc:
+            await asyncio.to_thread(approvals.update_notice, notice_id, shown=current.fingerprint,
+                                    open_=False, now=now, error=str(exc))
+            return True
+        except TelegramError:
+            return False
+        await asyncio.to_thread(approvals.update_notice, notice_id, shown=current.fingerprint,
+                                open_=True, now=now, message_id=sent)
+        return True
+
     async def _show(self, bot: Bot, notice_id: int, chat_id: int, message_id: int,
-                    current: Card) -> None:
+                    current: Card) -> bool:
+        """Edit an approver's card to ``current``; ``False`` if a passing failure kept it."""
         try:
             await bot.edit_message_text(current.text, chat_id=chat_id, message_id=message_id,
                                         parse_mode=ParseMode.HTML, reply_markup=markup(current),
@@ -135,14 +186,15 @@ class ApprovalDesk:
                             extra={"chat": chat_id, "message": message_id, "error": str(exc)})
                 await asyncio.to_thread(self.app.review.approvals.update_notice, notice_id,
                                         shown=current.fingerprint, open_=False,
-                                        now=self.app.clock.now())
-                return
-        except TelegramError as exc:  # transient: the next sync tries again
+                                        now=self.app.clock.now(), error=str(exc))
+                return True
+        except TelegramError as exc:  # passing: the next sync tries again
             log.warning("approver's message not updated yet", extra={"error": str(exc)})
-            return
+            return False
         await asyncio.to_thread(self.app.review.approvals.update_notice, notice_id,
                                 shown=current.fingerprint, open_=current.open,
                                 now=self.app.clock.now())
+        return True
 
     # -- buttons -----------------------------------------------------------------------------
     async def press(self, update: Update, context: Context) -> None:

@@ -157,8 +157,14 @@ class ApprovalStore:
                 article_id=article_id, chat_id=chat_id, message_id=message_id, shown=shown,
                 open=open_, error=error, created_at=now, updated_at=now))
 
-    def update_notice(self, notice_id: int, *, shown: str, open_: bool, now: datetime) -> None:
-        """The message now shows ``shown`` (a fingerprint); closed once nothing waits."""
+    def update_notice(self, notice_id: int, *, shown: str, open_: bool, now: datetime,
+                      message_id: int | None = None, error: str | None = None) -> None:
+        """The message now shows ``shown`` (a fingerprint); closed once nothing waits or it
+        cannot be sent or edited (``error`` says why); ``message_id`` once a retry sent it."""
+        values: dict[str, object] = {"shown": shown, "open": open_, "updated_at": now,
+                                     "error": error}
+        if message_id is not None:
+            values["message_id"] = message_id
         with self.engine.begin() as conn:
             conn.execute(update(approval_notices).where(approval_notices.c.id == notice_id)
-                         .values(shown=shown, open=open_, updated_at=now))
+                         .values(**values))
