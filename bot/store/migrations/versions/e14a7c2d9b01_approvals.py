@@ -1,7 +1,7 @@
 """Review before publishing: approval columns on deliveries, approvers' Telegram messages.
 
 Revision ID: e14a7c2d9b01
-Revises: 0001
+Revises: 0002
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from bot.store.tables import UTCDateTime
 
 revision = "e14a7c2d9b01"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
