@@ -24,7 +24,9 @@ from bot.domain.ports import Clock, Publisher, SystemClock
 from bot.domain.retry import RetryPolicy
 from bot.intake.corrections import Corrections
 from bot.intake.queueing import Intake, compose_post
+from bot.intake.review import Review
 from bot.publish.outbox import OutboxPublisher
+from bot.store.approvals import ApprovalStore
 from bot.store.db import make_engine, upgrade
 from bot.store.queue import QueueStore
 from bot.store.revisions import RevisionStore
@@ -48,11 +50,14 @@ def build_app(
     intake = Intake(store=queue, settings=settings, composer=compose_post, clock=clock)
     planner = Planner(queue=queue, state=state, settings=settings, clock=clock)
     intake.on_change = planner.replan
+    review = Review(approvals=ApprovalStore(engine=engine), queue=queue, settings=settings,
+                    clock=clock, on_change=planner.replan)
     revisions = RevisionStore(engine=engine, durable_claims=settings.sqlite_durable_claims)
     corrections = Corrections(intake=intake, revisions=revisions, clock=clock,
                               on_change=planner.replan)
     return Runtime(settings=settings, clock=clock, engine=engine, queue=queue, state=state,
-                   intake=intake, planner=planner, revisions=revisions, corrections=corrections)
+                   intake=intake, planner=planner, review=review, revisions=revisions,
+                   corrections=corrections)
 
 
 def build_dispatcher(

@@ -17,6 +17,7 @@ from bot.daemon.planning import Planner
 from bot.domain.ports import Clock, Publisher
 from bot.intake.corrections import Corrections
 from bot.intake.queueing import Intake
+from bot.intake.review import Review
 from bot.store.queue import QueueStore
 from bot.store.revisions import RevisionStore
 from bot.store.state import StateStore
@@ -33,6 +34,7 @@ class Runtime:
     state: StateStore
     intake: Intake
     planner: Planner
+    review: Review
     revisions: RevisionStore
     corrections: Corrections
     publishers: list[Publisher] = field(default_factory=list)

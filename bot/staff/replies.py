@@ -22,6 +22,7 @@ HELP = (
     "headline); posts already out are corrected\n"
     "/takedown ID [reason]: delete every post of a story\n"
     "/confirm ID TARGET [POST_ID | not-posted]: settle a post whose fate was unknown\n"
+    "/skip: leave an edit you started on a story waiting for review\n"
     "/help: this message"
 )
 

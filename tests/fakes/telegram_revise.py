@@ -142,7 +142,7 @@ def _edit(fake: TelegramFake, bot: BotUser, chat: Chat, method: str,
             shown["caption_entities"] = entities
     if plain == record["text"] and source == record["html"]:
         raise BotAPIError(400, NOT_MODIFIED)
-    record.update(text=plain, html=source, edits=record.get("edits", 0) + 1,
+    record.update(text=plain, html=source, edit_count=record.get("edit_count", 0) + 1,
                   edited_t=time.time())
     data = message_json(chat, bot, record["message_id"], int(record["t"]), shown)
     data["edit_date"] = int(time.time())

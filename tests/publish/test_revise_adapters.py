@@ -42,7 +42,7 @@ async def test_telegram_edits_every_message_and_caption(
     assert ids == sent.post_ids and steps == [0, 1]
     messages = telegram_server.app.messages
     assert [m["text"] for m in messages] == ["new caption", "more"]
-    assert messages[0].get("edits") == 1 and "edits" not in messages[1]
+    assert messages[0].get("edit_count") == 1 and "edit_count" not in messages[1]
 
 
 async def test_telegram_edit_of_a_deleted_message_is_permanent(tg: TelegramPublisher) -> None:
