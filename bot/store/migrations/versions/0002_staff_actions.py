@@ -1,0 +1,40 @@
+"""Staff actions (who did what to a delivery, from the web desk) and an index for paging the queue
+by state.
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from bot.store.tables import UTCDateTime
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Add ``staff_actions`` and ``ix_deliveries_state_article``."""
+    op.create_table(
+        "staff_actions",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"),
+                  nullable=False),
+        sa.Column("delivery_id", sa.Integer, sa.ForeignKey("deliveries.id", ondelete="CASCADE")),
+        sa.Column("at", UTCDateTime, nullable=False),
+        sa.Column("actor", sa.String(200), nullable=False),
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("detail", sa.Text),
+    )
+    op.create_index("ix_staff_actions_article", "staff_actions", ["article_id"])
+    op.create_index("ix_deliveries_state_article", "deliveries", ["state", "article_id"])
+
+
+def downgrade() -> None:
+    """Drop them again."""
+    op.drop_index("ix_deliveries_state_article", table_name="deliveries")
+    op.drop_index("ix_staff_actions_article", table_name="staff_actions")
+    op.drop_table("staff_actions")
