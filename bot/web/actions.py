@@ -41,7 +41,8 @@ async def queue_new(request: Request) -> Response:
     if isinstance(acting, Response):
         return acting
     me, form = acting
-    data: dict[str, Any] = {k: first(form, k).strip() for k in ("url", "title", "text", "priority")}
+    data: dict[str, Any] = {k: first(form, k).strip() for k in ("url", "title", "text", "image_url",
+                                                                "priority")}
     data = {k: v for k, v in data.items() if v}
     if data.get("priority") not in {p.value for p in Priority}:
         data.pop("priority", None)

@@ -52,13 +52,13 @@ class Desk:
         """The signed-in person, if any."""
         return self.sessions.get(request.cookies.get(SESSION_COOKIE), self.app.settings.web.users)
 
-    def render(self, request: Request, name: str, session: Session | None, status: int = 200,
+    def render(self, request: Request, page_name: str, session: Session | None, status: int = 200,
                **values: Any) -> HTMLResponse:
         """A page from ``templates/name``, with the person's messages shown once."""
         notes = list(session.notes) if session else []
         if session:
             session.notes.clear()
-        page = self.env.get_template(name).render(
+        page = self.env.get_template(page_name).render(
             request=request, me=session, notes=notes, csrf=session.csrf if session else "",
             path=request.url.path, **values)
         return HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
