@@ -74,7 +74,9 @@ class DeskStore:
             pattern = _like(text.strip())
             conds.append(or_(articles.c.title.ilike(pattern, escape="\\"),
                              articles.c.url.ilike(pattern, escape="\\")))
-        query = query.where(and_(*conds)).order_by(key.desc()).limit(limit + 1)
+        if conds:
+            query = query.where(and_(*conds))
+        query = query.order_by(key.desc()).limit(limit + 1)
         with self.engine.connect() as conn:
             ids = [int(r[0]) for r in conn.execute(query)]
             more = len(ids) > limit
