@@ -99,6 +99,7 @@ deliveries = Table(
     Index("ix_deliveries_state_planned", "state", "planned_at"),
     Index("ix_deliveries_target_state", "target", "state"),
     Index("ix_deliveries_state_article", "state", "article_id"),
+    Index("ix_deliveries_target_article", "target", "article_id"),
 )
 
 attempts = Table(

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import re
 import struct
-import threading
-import zlib
 import subprocess
 import sys
+import threading
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -206,7 +206,7 @@ def photo_url() -> Iterator[str]:
     image = sample_png()
 
     class Photo(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server name
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
             self.send_header("Content-Length", str(len(image)))

@@ -78,7 +78,7 @@ def test_sign_in_queue_and_see_both_previews(browser: Any, desk_server: RunningD
     photo = photo_url
     story = queue_story(browser, desk_server, "https://example.org/budget",
                         "Council passes budget", image=photo)
-    assert "Story #%d queued." % story in browser.find_element(By.CSS_SELECTOR, ".note").text
+    assert f"Story #{story} queued." in browser.find_element(By.CSS_SELECTOR, ".note").text
     tg = delivery(browser, "tg-main")
     assert tg.find_element(By.CSS_SELECTOR, "figure.photo img").get_attribute("src") == photo
     caption = tg.find_element(By.CSS_SELECTOR, "figure.photo figcaption")

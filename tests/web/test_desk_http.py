@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 import pytest
 
 from bot.api.app import create_api
@@ -99,7 +98,7 @@ def test_every_action_without_or_with_a_wrong_token_is_refused(desk_app: App) ->
     """Each state-changing endpoint answers 403 without the session's CSRF token (or with
     another session's), and nothing changes."""
     client, token = signed_in(desk_app, "erin")
-    other, other_token = signed_in(desk_app, "erin")
+    _, other_token = signed_in(desk_app, "erin")
     assert token != other_token
     for path in ACTIONS:
         for data in ({"url": "https://example.org/two", "part": "x"},

@@ -1,5 +1,5 @@
-"""Staff actions (who did what to a delivery, from the web desk) and an index for paging the queue
-by state.
+"""Staff actions (who did what to a delivery, from the web desk) and indexes for paging the queue
+by state and by target.
 
 Revision ID: 0002
 Revises: 0001
@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add ``staff_actions`` and ``ix_deliveries_state_article``."""
+    """Add ``staff_actions`` and the paging indexes."""
     op.create_table(
         "staff_actions",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -31,10 +31,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_staff_actions_article", "staff_actions", ["article_id"])
     op.create_index("ix_deliveries_state_article", "deliveries", ["state", "article_id"])
+    op.create_index("ix_deliveries_target_article", "deliveries", ["target", "article_id"])
 
 
 def downgrade() -> None:
     """Drop them again."""
+    op.drop_index("ix_deliveries_target_article", table_name="deliveries")
     op.drop_index("ix_deliveries_state_article", table_name="deliveries")
     op.drop_index("ix_staff_actions_article", table_name="staff_actions")
     op.drop_table("staff_actions")
