@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bot.domain.errors import CrosspostError, NotFoundError
 from bot.domain.models import Delivery, Priority
-from bot.stories import queue_story
+from bot.intake.stories import queue_story
 from bot.web.auth import Session
 from bot.web.context import Desk, desk_of, first
 from bot.web.posts import is_photo, measure, problems
@@ -48,7 +48,7 @@ async def queue_new(request: Request) -> Response:
         data.pop("priority", None)
 
     def work() -> tuple[int, bool]:
-        added = queue_story(desk.app, data, source="web", fetch_text=True)
+        added = queue_story(desk.app.intake, data, source="web", fetch_text=True)
         if added.created:
             _, found = desk.app.queue.get_article(added.article_id)
             desk.store.record(added.article_id, [d.id for d in found], actor=me.name,

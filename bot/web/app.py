@@ -7,14 +7,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from bot.daemon.runtime import Runtime
 from bot.web import actions, pages, signin
 from bot.web.context import Desk
-from bot.wiring import App
 
 STATIC = Path(__file__).parent / "static"
 
 
-def mount_desk(api: FastAPI, app: App) -> Desk:
+def mount_desk(api: FastAPI, app: Runtime) -> Desk:
     """Serve the desk from ``api`` (the HTTP API keeps ``/api``)."""
     desk = Desk(app=app)
     api.state.desk = desk

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from bot.settings import WebUser
+from bot.config.settings import WebUser
 
 _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash("crosspost: a password nobody has")

@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
+from bot.daemon.runtime import Runtime
+from bot.reports.views import local
 from bot.store.desk import DeskStore
-from bot.views import local
 from bot.web.auth import Session, Sessions, SignInLimit, csrf_ok
-from bot.wiring import App
 
 SESSION_COOKIE = "crosspost_session"
 LOGIN_COOKIE = "crosspost_signin"
@@ -35,7 +35,7 @@ SECURITY_HEADERS = {
 class Desk:
     """The desk's state, kept on the FastAPI app: built once per server."""
 
-    def __init__(self, *, app: App) -> None:
+    def __init__(self, *, app: Runtime) -> None:
         self.app = app
         self.store = DeskStore(engine=app.engine)
         self.sessions = Sessions()

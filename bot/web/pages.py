@@ -11,11 +11,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
+from bot.config.settings import TargetConfig
 from bot.domain.errors import NotFoundError
 from bot.domain.models import Article, Delivery, DeliveryState, Platform
-from bot.settings import TargetConfig
+from bot.reports.views import article_state
 from bot.store.desk import EDITABLE, StaffAction
-from bot.views import article_state
 from bot.web.context import Desk, desk_of
 from bot.web.posts import PartView, is_photo, measure
 
@@ -137,15 +137,19 @@ async def story_page(request: Request,
 
 def status_view(desk: Desk) -> dict[str, Any]:
     """Status, feeds and each target's next slots (blocking)."""
-    from bot.ingest.report import feed_rows
-    from bot.schedule_report import schedule_report
-    from bot.status import status_data
+    from bot.reports.feeds import feed_rows
+    from bot.reports.schedule import schedule_report
+    from bot.reports.status import status_data
+    from bot.store.feeds import FeedStore
 
-    data = status_data(desk.app)
+    app = desk.app
+    data = status_data(settings=app.settings, clock=app.clock, queue=app.queue, state=app.state,
+                       engine=app.engine)
     slots = {t["target"]: [datetime.fromisoformat(s) for s in t["next_slots"]]
              for t in schedule_report(desk.app.settings, Path("-"), now=desk.app.clock.now())
              ["targets"] if t["target"]}
-    return {"data": data, "feeds": feed_rows(desk.app), "slots": slots}
+    feeds = feed_rows(app.settings.feeds, FeedStore(engine=app.engine))
+    return {"data": data, "feeds": feeds, "slots": slots}
 
 
 @router.get("/status")

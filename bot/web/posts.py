@@ -12,8 +12,8 @@ from markupsafe import Markup
 
 from bot.compose.telegram_html import CAPTION_LIMIT, MESSAGE_LIMIT, check_html, utf16_len
 from bot.compose.xtext import weighted_length
+from bot.config.settings import TargetConfig
 from bot.domain.models import Delivery, Platform
-from bot.settings import TargetConfig
 
 _SAME = {"b": "strong", "strong": "strong", "i": "em", "em": "em", "u": "u", "ins": "u",
          "s": "s", "strike": "s", "del": "s", "code": "code", "pre": "pre",

@@ -13,10 +13,11 @@ import pytest
 
 from bot.api.app import create_api
 from bot.api.server import api_service
+from bot.daemon.runtime import Runtime as App
 from bot.domain.errors import ConfigError
 from bot.domain.models import DeliveryState
 from bot.web.auth import check_password, hash_password
-from bot.wiring import App, build_app
+from bot.wiring import build_app
 from tests.conftest import make_settings
 
 PASSWORD = "a long enough passphrase"
@@ -231,7 +232,7 @@ def test_passwords_and_config(tmp_path: Path) -> None:
     users refuses to start; a desk without the API leaves /api closed."""
     from pydantic import ValidationError
 
-    from bot.settings import WebUser
+    from bot.config.settings import WebUser
 
     users = [WebUser(name="erin", password_hash=HASH, role="editor")]
     assert check_password(users, "erin", PASSWORD) is not None
