@@ -53,7 +53,7 @@ def test_secrets_never_appear_in_output(tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", [
     [], ["queue"], ["queue", "add"], ["queue", "import"], ["queue", "list"], ["queue", "show"],
     ["queue", "cancel"], ["queue", "retry"], ["run"], ["status"], ["config", "check"],
-    ["db", "upgrade"], ["preview"], ["targets", "resume"],
+    ["db", "upgrade"], ["preview"], ["targets", "resume"], ["web"], ["web", "hash-password"],
 ])
 def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     """--help works on every command and exits 0."""
