@@ -45,9 +45,8 @@ PREVIEW_WORDS = {
 def plain_words(kind: str | None, error: str | None) -> str:
     """An attempt's error for people: what it means, then the platform's own words."""
     meaning = KIND_WORDS.get(kind or "")
-    if meaning and error:
-        return f"{meaning.capitalize()} ({error})"
-    return (meaning or error or "").capitalize() if (meaning or error) else ""
+    said = f"{meaning} ({error})" if meaning and error else meaning or error or ""
+    return said[:1].upper() + said[1:]
 
 
 @dataclass
