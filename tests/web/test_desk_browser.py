@@ -98,13 +98,6 @@ def test_sign_in_queue_and_see_both_previews(browser: Any, desk_server: RunningD
     shots = screenshot_dir(tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     full_screenshot(browser, shots / "story.png")
-    browser.get(desk_server.url + "/")
-    assert "Council passes budget" in browser.find_element(By.CSS_SELECTOR, ".stories").text
-    full_screenshot(browser, shots / "queue.png")
-    browser.get(desk_server.url + "/status")
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Status"
-    assert "tg-main" in browser.find_element(By.CSS_SELECTOR, ".cards").text
-    full_screenshot(browser, shots / "status.png")
 
 
 def test_editing_the_x_text_past_its_limit_is_refused(browser: Any,
@@ -253,6 +246,37 @@ def test_docs_render_with_the_network_cut(browser: Any, desk_server: RunningDesk
     loaded = browser.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)")
     assert loaded and all(name.startswith(desk_server.url) for name in loaded), loaded
+
+
+def test_queue_filters_and_status_with_screenshots(browser: Any, desk_server: RunningDesk,
+                                                  tmp_path: Path) -> None:
+    """The queue lists the stories the tests queued, newest first, and filters them by state and
+    text; the status page shows each target's counts and next slots; screenshots of both."""
+    sign_in(browser, desk_server, EDITOR)
+    queue_story(browser, desk_server, "https://example.org/tram", "Tram line to the airport "
+                "approved", "The tram line will take 25 minutes from the centre to the airport.")
+    browser.get(desk_server.url + "/")
+    titles = [h.text for h in browser.find_elements(By.CSS_SELECTOR, ".story h2")]
+    assert titles[0].endswith("Tram line to the airport approved")
+    ids = [int(t.split()[0][1:]) for t in titles]
+    assert ids == sorted(ids, reverse=True) and len(ids) >= 2
+    shots = screenshot_dir(tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    full_screenshot(browser, shots / "queue.png")
+    browser.find_element(By.ID, "f-q").send_keys("tram")
+    browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    wait(browser).until(ec.url_contains("q=tram"))
+    assert [h.text for h in browser.find_elements(By.CSS_SELECTOR, ".story h2")] == [titles[0]]
+    browser.get(desk_server.url + "/?state=cancelled")
+    for story in browser.find_elements(By.CSS_SELECTOR, ".story"):
+        assert "cancelled" in story.find_element(By.CSS_SELECTOR, ".targets").text
+    browser.get(desk_server.url + "/status")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Status"
+    cards = browser.find_element(By.CSS_SELECTOR, ".cards").text
+    assert "tg-main" in cards and "x-main" in cards and "pending" in cards
+    slots = browser.find_elements(By.CSS_SELECTOR, ".card ol li")
+    assert len(slots) == 20 and all("04:00" in s.text for s in slots)
+    full_screenshot(browser, shots / "status.png")
 
 
 def test_pages_fit_a_phone(browser: Any, desk_server: RunningDesk) -> None:
