@@ -53,6 +53,13 @@ def queue_story(browser: Any, desk: RunningDesk, url: str, title: str, text: str
     return int(browser.current_url.rsplit("/", 1)[1])
 
 
+def follow(browser: Any, element: Any) -> None:
+    """Click a link or button and wait for the next page to replace this one."""
+    old = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait(browser).until(ec.staleness_of(old))
+
+
 def full_screenshot(browser: Any, path: Path) -> None:
     """The whole page at 900 px wide (at most 2400 px tall)."""
     browser.set_window_size(900, 900)
@@ -106,7 +113,7 @@ def test_editing_the_x_text_past_its_limit_is_refused(browser: Any,
     refused with the reason; a text within the limit is saved and recorded with the editor."""
     sign_in(browser, desk_server, EDITOR)
     story = queue_story(browser, desk_server, "https://example.org/edit-me", "Edit me")
-    delivery(browser, "x-main").find_element(By.LINK_TEXT, "Edit x-main text").click()
+    follow(browser, delivery(browser, "x-main").find_element(By.LINK_TEXT, "Edit x-main text"))
     box = browser.find_element(By.ID, "part-1")
     box.clear()
     box.send_keys("Too long. " * 30)  # 300, and 299 once the trailing space is trimmed
@@ -116,12 +123,12 @@ def test_editing_the_x_text_past_its_limit_is_refused(browser: Any,
     assert "over the limit of 280 by 19" in problems
     browser.get(f"{desk_server.url}/stories/{story}")
     assert "Too long." not in delivery(browser, "x-main").text
-    delivery(browser, "x-main").find_element(By.LINK_TEXT, "Edit x-main text").click()
+    follow(browser, delivery(browser, "x-main").find_element(By.LINK_TEXT, "Edit x-main text"))
     box = browser.find_element(By.ID, "part-1")
     box.clear()
     box.send_keys("The budget passed: two bridges and a tram. https://example.org/edit-me")
     browser.find_element(By.CSS_SELECTOR, "button[value='save']").click()
-    wait(browser).until(ec.url_contains(f"/stories/{story}"))
+    wait(browser).until(ec.url_matches(rf"/stories/{story}(#delivery-\d+)?$"))
     x = delivery(browser, "x-main")
     assert x.find_element(By.CSS_SELECTOR, ".xpost .text").text.startswith("The budget passed")
     x.find_element(By.TAG_NAME, "summary").click()
@@ -134,7 +141,7 @@ def test_cancel_asks_first_then_cancels_and_records_who(browser: Any,
     history names the editor."""
     sign_in(browser, desk_server, EDITOR)
     story = queue_story(browser, desk_server, "https://example.org/cancel-me", "Cancel me")
-    browser.find_element(By.LINK_TEXT, "Cancel…").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Cancel…"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Cancel this story?"
     browser.find_element(By.CSS_SELECTOR, "button.danger").click()
     wait(browser).until(ec.url_to_be(f"{desk_server.url}/stories/{story}"))
@@ -166,9 +173,11 @@ def test_a_script_as_title_renders_inert(browser: Any, desk_server: RunningDesk)
 
 def _submit_without_token(browser: Any, selector: str) -> str:
     """Remove the CSRF field from the form, submit it, and return the page that answers."""
+    old = browser.find_element(By.TAG_NAME, "html")
     browser.execute_script(
         "const f = document.querySelector(arguments[0]);"
         "f.querySelector('input[name=csrf]').remove(); f.submit();", selector)
+    wait(browser).until(ec.staleness_of(old))
     wait(browser).until(ec.presence_of_element_located((By.TAG_NAME, "h1")))
     return str(browser.find_element(By.TAG_NAME, "main").text)
 
@@ -225,11 +234,13 @@ def test_a_viewer_reads_but_cannot_act(browser: Any, desk_server: RunningDesk) -
     assert not browser.find_elements(By.CSS_SELECTOR, "form[action='/stories']")
     token = browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] input[name=csrf]") \
         .get_attribute("value")
+    old = browser.find_element(By.TAG_NAME, "html")
     browser.execute_script(
         "const f = document.createElement('form'); f.method = 'post'; f.action = arguments[0];"
         "const i = document.createElement('input'); i.name = 'csrf'; i.value = arguments[1];"
         "f.appendChild(i); document.body.appendChild(f); f.submit();",
         f"/stories/{story}/cancel", token)
+    wait(browser).until(ec.staleness_of(old))
     wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".error")))
     assert "role: viewer" in browser.find_element(By.CSS_SELECTOR, ".error").text
     browser.get(f"{desk_server.url}/stories/{story}")
