@@ -54,3 +54,35 @@ def test_the_wheel_ships_templates_and_static_files(tmp_path: Path) -> None:
     templates = {f"bot/web/templates/{p.name}" for p in (ROOT / "bot/web/templates").glob("*")}
     assert templates and templates <= names
     assert {"bot/web/static/desk.css", "bot/web/static/desk.js"} <= names
+
+
+def test_queue_show_names_who_acted_from_the_desk(tmp_path: Path) -> None:
+    """``queue show`` (text and JSON) lists what people did from the desk, with their names."""
+    from datetime import UTC, datetime
+
+    from bot.store.db import make_engine
+    from bot.store.desk import DeskStore
+    from tests.core.cli_helpers import make_project
+
+    project = make_project(tmp_path / "proj")
+    (project.root / "body.txt").write_text("The council met. It passed a budget.", encoding="utf-8")
+    added = project.run("queue", "add", "https://city.example/b", "--title", "Budget",
+                        "--body-file", "body.txt")
+    assert added.code == 0, added.err
+    shown = project.run("queue", "show", "1", "--json").json()
+    first = shown["deliveries"][0]
+    assert first["staff_actions"] == [] and shown["staff_actions"] == []
+    engine = make_engine(f"sqlite:///{project.root / 'var' / 'crosspost.db'}")
+    try:
+        DeskStore(engine=engine).record(1, [first["id"]], actor="erin", action="edited text",
+                                        detail="New words.",
+                                        now=datetime(2026, 3, 1, 9, tzinfo=UTC))
+    finally:
+        engine.dispose()
+    shown = project.run("queue", "show", "1", "--json").json()
+    assert shown["deliveries"][0]["staff_actions"] == [{
+        "at": "2026-03-01T09:00:00+00:00", "actor": "erin", "action": "edited text",
+        "detail": "New words."}]
+    assert shown["deliveries"][1]["staff_actions"] == []
+    text = project.run("queue", "show", "1").out
+    assert "edited text by erin" in text

@@ -48,9 +48,9 @@ class TestClient:
 
         return asyncio.run(call())
 
-    def get(self, path: str) -> httpx.Response:
+    def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
         """GET, not following redirects."""
-        return self._send("GET", path)
+        return self._send("GET", path, headers=headers or {})
 
     def post(self, path: str, data: dict[str, str]) -> httpx.Response:
         """POST a form, not following redirects."""
@@ -61,7 +61,7 @@ class TestClient:
 def desk_app(tmp_path: Path) -> Iterator[App]:
     """An app with the desk on, an editor and a viewer, and one queued story."""
     app = build_app(make_settings(tmp_path, web={"enabled": True, "users": USERS,
-                                                 "sign_in_attempts": 3}))
+                                                 "sign_in_attempts": 3}, api={"token": "t"}))
     app.intake.import_lines([f'{{"url": "https://example.org/one", "title": "One", '
                              f'"text": "{BODY}"}}'])
     try:
@@ -214,7 +214,8 @@ def desk_app_actions(app: App) -> list[tuple[str, str, int | None]]:
 
 
 def test_cancel_and_retry_record_who_moved_which_delivery(desk_app: App) -> None:
-    """Cancel and retry move the deliveries and note the editor on each one that moved."""
+    """Cancel and retry move the deliveries and note the editor on each one that moved, shown on
+    the story page and in the API's story (as in ``queue show --json``)."""
     client, token = signed_in(desk_app, "erin")
     assert client.post("/stories/1/cancel", data={"csrf": token}).status_code == 303
     assert states(desk_app) == ["cancelled", "cancelled"]
@@ -225,6 +226,11 @@ def test_cancel_and_retry_record_who_moved_which_delivery(desk_app: App) -> None
         [("erin", "retried")] * 2
     page = client.get("/stories/1").text
     assert "erin</strong> cancelled" in page and "erin</strong> retried" in page
+    story = client.get("/api/articles/1", headers={"Authorization": "Bearer t"}).json()
+    for d in story["deliveries"]:
+        assert [(a["actor"], a["action"]) for a in d["staff_actions"]] == [
+            ("erin", "cancelled"), ("erin", "retried")]
+    assert story["staff_actions"] == []
 
 
 def test_passwords_and_config(tmp_path: Path) -> None:
