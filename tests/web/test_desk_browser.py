@@ -290,6 +290,28 @@ def test_queue_filters_and_status_with_screenshots(browser: Any, desk_server: Ru
     full_screenshot(browser, shots / "status.png")
 
 
+def test_the_keyboard_reaches_everything(browser: Any, desk_server: RunningDesk) -> None:
+    """The first Tab lands on "Skip to content"; a story can be queued with the keyboard alone."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    sign_in(browser, desk_server, EDITOR)
+    browser.get(desk_server.url + "/")
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    assert browser.switch_to.active_element.text == "Skip to content"
+    summary = browser.find_element(By.CSS_SELECTOR, "details.panel summary")
+    if browser.find_element(By.CSS_SELECTOR, "details.panel").get_attribute("open") is None:
+        summary.send_keys(Keys.ENTER)  # opens the "Queue a story" panel
+    summary.send_keys(Keys.TAB)
+    typed = ["https://example.org/keys", "Typed by keyboard", "A story typed without a mouse."]
+    for value in typed:
+        browser.switch_to.active_element.send_keys(value, Keys.TAB)
+    assert browser.find_element(By.ID, "new-title").get_attribute("value") == typed[1]
+    browser.find_element(By.ID, "new-title").send_keys(Keys.ENTER)
+    wait(browser).until(ec.url_matches(r"/stories/\d+$"))
+    assert browser.find_element(By.TAG_NAME, "h1").text.endswith("Typed by keyboard")
+
+
 def test_pages_fit_a_phone(browser: Any, desk_server: RunningDesk) -> None:
     """At 375 px wide no page scrolls sideways, and every form field has a label."""
     sign_in(browser, desk_server, EDITOR)

@@ -270,3 +270,14 @@ def test_desk_is_absent_unless_enabled(tmp_path: Path) -> None:
         assert client.get("/login").status_code == 404
     finally:
         app.dispose()
+
+
+def test_docs_need_nothing_from_another_host(desk_app: App) -> None:
+    """/docs names only this server's files, and they are served (no browser needed)."""
+    client = TestClient(create_api(desk_app), base_url="http://desk")
+    page = client.get("/docs").text
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page) + re.findall(r"url: '([^']+)'", page)
+    assert sources and all(s.startswith("/") for s in sources), sources
+    assert "swagger-ui-bundle.js" in page
+    for source in sources:
+        assert client.get(source).status_code == 200, source
