@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote
 
 from fastapi import Request
@@ -16,6 +17,8 @@ from bot.daemon.runtime import Runtime
 from bot.reports.views import local
 from bot.store.desk import DeskStore
 from bot.web.auth import Session, Sessions, SignInLimit, csrf_ok
+
+T = TypeVar("T")
 
 SESSION_COOKIE = "crosspost_session"
 LOGIN_COOKIE = "crosspost_signin"
@@ -99,7 +102,7 @@ class Desk:
                                "anything (role: viewer).")
         return session, form
 
-    async def blocking(self, work: Any, *args: Any) -> Any:
+    async def blocking(self, work: Callable[..., T], *args: Any) -> T:
         """Run database or network work off the event loop."""
         return await run_in_threadpool(work, *args)
 

@@ -15,7 +15,7 @@ from bot.config.settings import TargetConfig
 from bot.domain.errors import NotFoundError
 from bot.domain.models import Article, Delivery, DeliveryState, Platform
 from bot.reports.views import article_state
-from bot.store.desk import EDITABLE, StaffAction
+from bot.store.desk import EDITABLE, Page, StaffAction
 from bot.web.context import Desk, desk_of
 from bot.web.posts import PartView, is_photo, measure
 
@@ -90,7 +90,7 @@ async def queue_page(
         return desk.to_login(request)
     chosen = DeliveryState(state) if state in {s.value for s in DeliveryState} else None
 
-    def work() -> tuple[Any, list[str]]:
+    def work() -> tuple[Page, list[str]]:
         page = desk.store.page(before=before, state=chosen, target=target or None, text=q or None,
                                limit=PAGE_SIZE)
         return page, desk.store.targets_in_use()

@@ -25,12 +25,13 @@ def _secure(request: Request) -> bool:
 
 
 @router.get("/login")
-async def login_page(request: Request, next: Annotated[str, Query(max_length=2000)] = "/",
-                     ) -> Response:
+async def login_page(
+    request: Request, after: Annotated[str, Query(alias="next", max_length=2000)] = "/",
+) -> Response:
     """The sign-in form (its CSRF token rides in a short-lived cookie too)."""
     desk = desk_of(request)
     token = new_token()
-    answer = desk.render(request, "login.html", None, signin_token=token, next=_local_path(next))
+    answer = desk.render(request, "login.html", None, signin_token=token, next=_local_path(after))
     answer.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
                       secure=_secure(request), path="/login")
     return answer
