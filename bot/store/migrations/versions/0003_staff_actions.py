@@ -1,8 +1,8 @@
 """Staff actions (who did what to a delivery, from the web desk) and indexes for paging the queue
 by state and by target.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 from bot.store.tables import UTCDateTime
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
