@@ -42,7 +42,7 @@ async def queue_new(request: Request) -> Response:
         return acting
     me, form = acting
     data: dict[str, Any] = {k: first(form, k).strip() for k in ("url", "title", "text", "image_url",
-                                                                "priority")}
+                                                                "image_alt", "priority")}
     data = {k: v for k, v in data.items() if v}
     if data.get("priority") not in {p.value for p in Priority}:
         data.pop("priority", None)

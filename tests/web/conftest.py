@@ -78,6 +78,7 @@ link_preview = "large"
 name = "x-main"
 platform = "x"
 schedule = "daily"
+image = "attach"
 """, encoding="utf-8")
     return config
 

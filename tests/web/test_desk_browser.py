@@ -38,7 +38,7 @@ def sign_in(browser: Any, desk: RunningDesk, name: str) -> None:
 
 
 def queue_story(browser: Any, desk: RunningDesk, url: str, title: str, text: str = BODY,
-                image: str = "") -> int:
+                image: str = "", alt: str = "") -> int:
     """Queue a story through the queue page's form; returns its id."""
     browser.get(desk.url + "/")
     panel = browser.find_element(By.CSS_SELECTOR, "details.panel")
@@ -48,6 +48,7 @@ def queue_story(browser: Any, desk: RunningDesk, url: str, title: str, text: str
     browser.find_element(By.ID, "new-title").send_keys(title)
     browser.find_element(By.ID, "new-text").send_keys(text)
     browser.find_element(By.ID, "new-image").send_keys(image)
+    browser.find_element(By.ID, "new-alt").send_keys(alt)
     browser.find_element(By.CSS_SELECTOR, "form[action='/stories'] button").click()
     wait(browser).until(ec.url_matches(r"/stories/\d+$"))
     return int(browser.current_url.rsplit("/", 1)[1])
@@ -84,7 +85,7 @@ def test_sign_in_queue_and_see_both_previews(browser: Any, desk_server: RunningD
     sign_in(browser, desk_server, EDITOR)
     photo = photo_url
     story = queue_story(browser, desk_server, "https://example.org/budget",
-                        "Council passes budget", image=photo)
+                        "Council passes budget", image=photo, alt="A bridge over the river")
     assert f"Story #{story} queued." in browser.find_element(By.CSS_SELECTOR, ".note").text
     tg = delivery(browser, "tg-main")
     assert tg.find_element(By.CSS_SELECTOR, "figure.photo img").get_attribute("src") == photo
@@ -101,6 +102,9 @@ def test_sign_in_queue_and_see_both_previews(browser: Any, desk_server: RunningD
     assert "https://example.org/budget" in post
     count = x.find_element(By.CSS_SELECTOR, ".xpost .count").text
     assert count.endswith("/ 280 weighted characters"), count
+    media = x.find_element(By.CSS_SELECTOR, ".xpost img.media")
+    assert media.get_attribute("src") == photo
+    assert media.get_attribute("alt") == "A bridge over the river"
     assert int(count.split("/")[0]) <= 280
     shots = screenshot_dir(tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
