@@ -9,11 +9,11 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bot.domain.errors import CrosspostError, NotFoundError
-from bot.domain.models import Delivery, Priority
+from bot.domain.models import Article, Delivery, Priority
 from bot.intake.stories import queue_story
 from bot.web.auth import Session
 from bot.web.context import Desk, desk_of, first
-from bot.web.posts import is_photo, measure, problems
+from bot.web.posts import editorial, is_photo, measure, problems
 
 router = APIRouter(include_in_schema=False)
 
@@ -115,17 +115,19 @@ async def act(request: Request, article_id: Id, action: str) -> Response:
     return RedirectResponse(f"/stories/{article_id}", status_code=303)
 
 
-async def _delivery(desk: Desk, article_id: int, delivery_id: int) -> Delivery | None:
-    _, found = await desk.blocking(desk.app.queue.get_article, article_id)
-    return next((d for d in found if d.id == delivery_id), None)
+async def _delivery(desk: Desk, article_id: int,
+                    delivery_id: int) -> tuple[Article, Delivery | None]:
+    article, found = await desk.blocking(desk.app.queue.get_article, article_id)
+    return article, next((d for d in found if d.id == delivery_id), None)
 
 
-def _edit_page(desk: Desk, request: Request, me: Session, article_id: int, d: Delivery,
+def _edit_page(desk: Desk, request: Request, me: Session, article: Article, d: Delivery,
                parts: list[str], found: list[str], status: int = 200) -> Response:
     target = next((t for t in desk.app.settings.targets if t.name == d.target), None)
     views = measure(d.platform, parts, target=target, photo=is_photo(d))
-    return desk.render(request, "edit.html", me, status=status, article_id=article_id,
-                       delivery=d, views=views, problems=found)
+    return desk.render(request, "edit.html", me, status=status, article_id=article.id,
+                       delivery=d, views=views, problems=found,
+                       advice=editorial(d.platform, parts, article))
 
 
 @router.get("/stories/{article_id}/deliveries/{delivery_id}/edit")
@@ -136,12 +138,12 @@ async def edit_page(request: Request, article_id: Id, delivery_id: Id) -> Respon
     if me is None:
         return desk.to_login(request)
     try:
-        d = await _delivery(desk, article_id, delivery_id)
+        article, d = await _delivery(desk, article_id, delivery_id)
     except NotFoundError:
         d = None
     if d is None:
         return desk.refuse(request, me, "There is no such post.", status=404)
-    return _edit_page(desk, request, me, article_id, d, list(d.parts), [])
+    return _edit_page(desk, request, me, article, d, list(d.parts), [])
 
 
 def _parts(form: dict[str, list[str]]) -> list[str]:
@@ -156,7 +158,7 @@ async def check_text(request: Request, article_id: Id, delivery_id: Id) -> Respo
     if isinstance(acting, Response):
         return acting
     _, form = acting
-    d = await _delivery(desk, article_id, delivery_id)
+    _, d = await _delivery(desk, article_id, delivery_id)
     if d is None:
         return JSONResponse({"detail": "no such post"}, status_code=404)
     target = next((t for t in desk.app.settings.targets if t.name == d.target), None)
@@ -176,7 +178,7 @@ async def save_text(request: Request, article_id: Id, delivery_id: Id) -> Respon
         return acting
     me, form = acting
     try:
-        d = await _delivery(desk, article_id, delivery_id)
+        article, d = await _delivery(desk, article_id, delivery_id)
     except NotFoundError:
         d = None
     if d is None:
@@ -185,7 +187,7 @@ async def save_text(request: Request, article_id: Id, delivery_id: Id) -> Respon
     parts = _parts(form)
     found = problems(d.platform, parts, target=target, photo=is_photo(d))
     if found or first(form, "do") == "check":
-        return _edit_page(desk, request, me, article_id, d, parts, found,
+        return _edit_page(desk, request, me, article, d, parts, found,
                           status=422 if found else 200)
 
     def work() -> bool:
@@ -196,7 +198,7 @@ async def save_text(request: Request, article_id: Id, delivery_id: Id) -> Respon
         return saved
 
     if not await desk.blocking(work):
-        return _edit_page(desk, request, me, article_id, d, parts,
+        return _edit_page(desk, request, me, article, d, parts,
                           ["This post is going out or has gone out: its text can no longer "
                            "change."], status=409)
     me.notes.append(f"The text for {d.target} is saved.")

@@ -17,7 +17,7 @@ from bot.domain.models import Article, Delivery, DeliveryState, Platform
 from bot.reports.views import article_state
 from bot.store.desk import EDITABLE, Page, StaffAction
 from bot.web.context import Desk, desk_of
-from bot.web.posts import PartView, is_photo, measure
+from bot.web.posts import PartView, editorial, is_photo, measure
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,10 +60,11 @@ class DeliveryView:
     preview: str
     editable: bool
     actions: list[StaffAction]
+    advice: list[str]
 
 
-def delivery_view(d: Delivery, target: TargetConfig | None,
-                  actions: list[StaffAction]) -> DeliveryView:
+def delivery_view(d: Delivery, target: TargetConfig | None, actions: list[StaffAction],
+                  article: Article) -> DeliveryView:
     """One delivery ready for the story page."""
     photo = is_photo(d)
     mode = target.link_preview if target is not None else "small"
@@ -72,7 +73,8 @@ def delivery_view(d: Delivery, target: TargetConfig | None,
         parts=measure(d.platform, list(d.parts), target=target, photo=photo),
         photo=photo, preview=PREVIEW_WORDS.get(mode, mode) if not photo else "",
         editable=d.state in EDITABLE and not d.sent_ids,
-        actions=[a for a in actions if a.delivery_id == d.id])
+        actions=[a for a in actions if a.delivery_id == d.id],
+        advice=editorial(d.platform, list(d.parts), article) if d.parts else [])
 
 
 @router.get("/")
@@ -109,7 +111,7 @@ def _story(desk: Desk, article_id: int) -> tuple[Article, list[DeliveryView], li
     article, deliveries = desk.app.queue.get_article(article_id)
     actions = desk.store.actions(article_id)
     configured = {t.name: t for t in desk.app.settings.targets}
-    views = [delivery_view(d, configured.get(d.target), actions) for d in deliveries]
+    views = [delivery_view(d, configured.get(d.target), actions, article) for d in deliveries]
     return article, views, [a for a in actions if a.delivery_id is None]
 
 

@@ -10,10 +10,11 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from bot.compose import RULES, Story, editorial_warnings
 from bot.compose.telegram_html import CAPTION_LIMIT, MESSAGE_LIMIT, check_html, utf16_len
 from bot.compose.xtext import weighted_length
 from bot.config.settings import TargetConfig
-from bot.domain.models import Delivery, Platform
+from bot.domain.models import Delivery, Platform, Post
 
 _SAME = {"b": "strong", "strong": "strong", "i": "em", "em": "em", "u": "u", "ins": "u",
          "s": "s", "strike": "s", "del": "s", "code": "code", "pre": "pre",
@@ -144,3 +145,10 @@ def problems(platform: Platform, parts: list[str], *, target: TargetConfig | Non
 def is_photo(d: Delivery) -> bool:
     """A Telegram delivery sent as a photo with a caption."""
     return d.platform is Platform.TELEGRAM and bool(d.image_url)
+
+
+def editorial(platform: Platform, parts: list[str], story: Story) -> list[str]:
+    """What the editorial check would send the post back for (advice: it does not stop a save)."""
+    post = Post(platform, tuple(parts))
+    return [f"{'part ' + str(n) + ': ' if len(parts) > 1 else ''}{RULES[w.rule]}: “{w.sentence}”"
+            for n, w in editorial_warnings(post, story)]

@@ -281,3 +281,18 @@ def test_docs_need_nothing_from_another_host(desk_app: App) -> None:
     assert "swagger-ui-bundle.js" in page
     for source in sources:
         assert client.get(source).status_code == 200, source
+
+
+def test_the_editorial_check_advises_but_does_not_block(desk_app: App) -> None:
+    """A hand-edited X text with an unclosed quote mark is saved, and the story page shows what
+    the editorial check would send it back for; the composed Telegram post gets no advice."""
+    client, token = signed_in(desk_app, "erin")
+    x = next(d for d in desk_app.queue.get_article(1)[1] if d.target == "xa")
+    path = f"/stories/1/deliveries/{x.id}/edit"
+    text = 'The council said "two bridges will open. https://example.org/one'
+    checked = client.post(path, data={"csrf": token, "part": text, "do": "check"})
+    assert checked.status_code == 200 and "you may still save it" in checked.text
+    assert client.post(path, data={"csrf": token, "part": text}).status_code == 303
+    page = client.get("/stories/1").text
+    assert page.count("The editorial check would send this back") == 1
+    assert "a quote mark or bracket is not closed" in page
