@@ -25,7 +25,10 @@ CONFIRM = {
     "retry": ("Send this story again?", "Every failed, expired, cancelled or unsettled post of it "
               "is rendered anew and sent on its schedule. A post waiting for review may already "
               "be out: retrying it can post it twice.", "Send again"),
+    "reject": ("Reject this story?", "Nothing of it goes out on the targets still waiting for "
+               "approval.", "Reject the story"),
 }
+ACTIONS = {"cancel": "cancelled", "retry": "retried", "approve": "approved", "reject": "rejected"}
 
 
 def _changed(before: list[Delivery], after: list[Delivery]) -> list[int]:
@@ -46,6 +49,8 @@ async def queue_new(request: Request) -> Response:
     data = {k: v for k, v in data.items() if v}
     if data.get("priority") not in {p.value for p in Priority}:
         data.pop("priority", None)
+    if first(form, "needs_approval") == "true":
+        data["needs_approval"] = True
 
     def work() -> tuple[int, bool]:
         added = queue_story(desk.app.intake, data, source="web", fetch_text=True)
@@ -80,36 +85,50 @@ async def confirm_page(request: Request, article_id: Id, action: str) -> Respons
         return desk.refuse(request, me, f"There is no story #{article_id}.", status=404)
     title, warning, button = CONFIRM[action]
     return desk.render(request, "confirm.html", me, article=article, action=action,
-                       title=title, warning=warning, button=button)
+                       title=title, warning=warning, button=button, reason=action == "reject")
 
 
 @router.post("/stories/{article_id}/{action}")
 async def act(request: Request, article_id: Id, action: str) -> Response:
-    """Cancel or retry the story, recording who did it."""
+    """Cancel, retry, approve or reject the story, recording who did it."""
     desk = desk_of(request)
     acting = await desk.acting(request)
     if isinstance(acting, Response):
         return acting
-    me, _ = acting
-    if action not in CONFIRM:
+    me, form = acting
+    if action not in ACTIONS:
         return desk.refuse(request, me, "There is no such action.", status=404)
+    reason = first(form, "reason").strip() or None
 
     def work() -> int:
-        _, before = desk.app.queue.get_article(article_id)
-        moved = (desk.app.intake.cancel if action == "cancel" else desk.app.intake.retry)(article_id)
-        _, after = desk.app.queue.get_article(article_id)
+        app = desk.app
+        _, before = app.queue.get_article(article_id)
+        if action == "cancel":
+            moved = app.intake.cancel(article_id)
+        elif action == "retry":
+            moved = app.intake.retry(article_id)
+        elif action == "approve":
+            moved = len(app.review.approve(article_id, by=me.name, via="web").targets)
+        else:
+            moved = len(app.review.reject(article_id, by=me.name, via="web",
+                                          reason=reason).targets)
+        _, after = app.queue.get_article(article_id)
         changed = _changed(before, after)
         if changed:
-            desk.store.record(article_id, changed, actor=me.name,
-                              action="cancelled" if action == "cancel" else "retried",
-                              detail=None, now=desk.app.clock.now())
+            desk.store.record(article_id, changed, actor=me.name, action=ACTIONS[action],
+                              detail=reason if action == "reject" else None,
+                              now=app.clock.now())
         return moved
 
     try:
         moved = await desk.blocking(work)
     except NotFoundError:
         return desk.refuse(request, me, f"There is no story #{article_id}.", status=404)
-    verb = "cancelled" if action == "cancel" else "queued again"
+    except CrosspostError as exc:  # decided already, nothing waiting, a bad reason
+        me.notes.append(f"Not done: {exc}")
+        return RedirectResponse(f"/stories/{article_id}", status_code=303)
+    verb = {"cancel": "cancelled", "retry": "queued again", "approve": "approved",
+            "reject": "rejected"}[action]
     me.notes.append(f"{moved} post{'s' if moved != 1 else ''} {verb}." if moved else
                     f"Nothing to {action}: no post of this story is in a state for it.")
     return RedirectResponse(f"/stories/{article_id}", status_code=303)

@@ -132,6 +132,7 @@ async def story_page(request: Request,
         request, "story.html", me, article=article, views=views, story_actions=story_actions,
         state=article_state([v.delivery for v in views]), Platform=Platform, words=plain_words,
         can_cancel=bool(states & {DeliveryState.PENDING, DeliveryState.NEEDS_REVIEW}),
+        waiting=DeliveryState.AWAITING_APPROVAL in states,
         can_retry=bool(states & {DeliveryState.FAILED, DeliveryState.EXPIRED,
                                  DeliveryState.CANCELLED, DeliveryState.NEEDS_REVIEW}))
 

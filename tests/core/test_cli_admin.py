@@ -81,10 +81,14 @@ def test_db_upgrade_on_empty_and_existing(tmp_path: Path) -> None:
     """db upgrade creates the schema on an empty database and is a no-op afterwards."""
     p = make_project(tmp_path)
     first = p.run("db", "upgrade")
-    import bot.store
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
-    versions = Path(bot.store.__file__).parent / "migrations" / "versions"
-    head = max(f.name[:4] for f in versions.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    from bot.store.db import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
     assert first.code == 0 and f"revision {head}" in first.out and "was None" in first.out
     second = p.run("db", "upgrade")
     assert second.code == 0 and "was" not in second.out

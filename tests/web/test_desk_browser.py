@@ -38,7 +38,7 @@ def sign_in(browser: Any, desk: RunningDesk, name: str) -> None:
 
 
 def queue_story(browser: Any, desk: RunningDesk, url: str, title: str, text: str = BODY,
-                image: str = "", alt: str = "") -> int:
+                image: str = "", alt: str = "", hold: bool = False) -> int:
     """Queue a story through the queue page's form; returns its id."""
     browser.get(desk.url + "/")
     panel = browser.find_element(By.CSS_SELECTOR, "details.panel")
@@ -49,6 +49,8 @@ def queue_story(browser: Any, desk: RunningDesk, url: str, title: str, text: str
     browser.find_element(By.ID, "new-text").send_keys(text)
     browser.find_element(By.ID, "new-image").send_keys(image)
     browser.find_element(By.ID, "new-alt").send_keys(alt)
+    if hold:
+        browser.find_element(By.NAME, "needs_approval").click()
     browser.find_element(By.CSS_SELECTOR, "form[action='/stories'] button").click()
     wait(browser).until(ec.url_matches(r"/stories/\d+$"))
     return int(browser.current_url.rsplit("/", 1)[1])
@@ -155,6 +157,36 @@ def test_cancel_asks_first_then_cancels_and_records_who(browser: Any,
         assert section.find_element(By.CSS_SELECTOR, "h2 .state").text == "cancelled"
         assert f"{EDITOR} cancelled" in section.find_element(By.CSS_SELECTOR, ".history") \
             .get_attribute("textContent")
+
+
+def test_approve_and_reject_a_story_held_for_approval(browser: Any,
+                                                     desk_server: RunningDesk) -> None:
+    """A story held for approval waits on every target; Approve plans it, and Reject (after a
+    confirmation, with a reason) keeps another from going out; the history names the editor."""
+    sign_in(browser, desk_server, EDITOR)
+    story = queue_story(browser, desk_server, "https://example.org/held", "Held for approval",
+                        hold=True)
+    states = [s.text for s in browser.find_elements(By.CSS_SELECTOR, "section.delivery h2 .state")]
+    assert states == ["awaiting_approval", "awaiting_approval"]
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Approve']"))
+    assert "2 posts approved." in browser.find_element(By.CSS_SELECTOR, ".note").text
+    x = delivery(browser, "x-main")
+    assert x.find_element(By.CSS_SELECTOR, "h2 .state").text == "pending"
+    assert "Planned for" in x.text
+    assert f"{EDITOR} approved" in x.find_element(By.CSS_SELECTOR, ".history") \
+        .get_attribute("textContent")
+    other = queue_story(browser, desk_server, "https://example.org/held-2", "Not this one",
+                        hold=True)
+    follow(browser, browser.find_element(By.LINK_TEXT, "Reject…"))
+    browser.find_element(By.ID, "reason").send_keys("Legal has not cleared it")
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "button.danger"))
+    assert "2 posts rejected." in browser.find_element(By.CSS_SELECTOR, ".note").text
+    tg = delivery(browser, "tg-main")
+    assert tg.find_element(By.CSS_SELECTOR, "h2 .state").text != "awaiting_approval"
+    assert f"{EDITOR} rejected" in tg.find_element(By.CSS_SELECTOR, ".history") \
+        .get_attribute("textContent")
+    assert not browser.find_elements(By.XPATH, "//button[text()='Approve']")
+    assert story != other
 
 
 def test_a_script_as_title_renders_inert(browser: Any, desk_server: RunningDesk) -> None:

@@ -91,7 +91,8 @@ def states(app: App) -> list[str]:
     return [d.state.value for d in app.queue.get_article(1)[1]]
 
 
-ACTIONS = ["/stories", "/stories/1/cancel", "/stories/1/retry",
+ACTIONS = ["/stories", "/stories/1/cancel", "/stories/1/retry", "/stories/1/approve",
+           "/stories/1/reject",
            "/stories/1/deliveries/2/edit", "/stories/1/deliveries/2/check"]
 
 
