@@ -33,7 +33,7 @@ def cli(ctx: click.Context, config: str | None, log_format: str | None, verbose:
 
 
 def _register() -> None:
-    from bot.cli import admin, corrections, feeds, queue
+    from bot.cli import admin, corrections, feeds, queue, web
 
     cli.add_command(queue.queue)
     for command in corrections.COMMANDS:
@@ -41,6 +41,7 @@ def _register() -> None:
     for command in admin.COMMANDS:
         cli.add_command(command)
     cli.add_command(feeds.feeds)
+    cli.add_command(web.web)
 
 
 _register_done = False

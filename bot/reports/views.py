@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.models import Article, Delivery
 from bot.domain.revisions import Revision
+from bot.store.desk import StaffAction
 
 Revisions = Mapping[int, Sequence[Revision]]
 
@@ -106,6 +107,19 @@ def article_json(article: Article, deliveries: list[Delivery],
     }
 
 
+def with_staff_actions(data: dict[str, Any], actions: list[StaffAction]) -> dict[str, Any]:
+    """One story's JSON with what people did to it (from the web desk): each delivery gets
+    ``staff_actions``, and the story gets those not tied to one delivery."""
+
+    def entry(a: StaffAction) -> dict[str, Any]:
+        return {"at": iso(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
+
+    for d in data["deliveries"]:
+        d["staff_actions"] = [entry(a) for a in actions if a.delivery_id == d["id"]]
+    data["staff_actions"] = [entry(a) for a in actions if a.delivery_id is None]
+    return data
+
+
 def approval_text(d: Delivery, tz: str) -> str:
     """``queue show``'s review line: what a delivery waits for, or who decided and where."""
     a = d.approval
@@ -127,6 +141,7 @@ def local(value: datetime | None, tz: str) -> str:
 
 
 def article_text(article: Article, deliveries: list[Delivery], tz: str,
+                 actions: list[StaffAction] | None = None,
                  revisions: Revisions | None = None) -> str:
     """``queue show`` for people."""
     revisions = revisions or {}
@@ -154,6 +169,9 @@ def article_text(article: Article, deliveries: list[Delivery], tz: str,
         for i, part in enumerate(d.parts):
             prefix = "      text: " if i == 0 else f"      part {i + 1}: "
             lines.append(prefix + part.replace("\n", "\n            "))
+        for a in actions or []:
+            if a.delivery_id == d.id:
+                lines.append(f"      {local(a.at, tz)}: {a.action} by {a.actor}")
         for r in revisions.get(d.id, ()):
             who = f" by {r.requested_by}" if r.requested_by else ""
             why = f" ({r.reason})" if r.reason else ""

@@ -162,25 +162,18 @@ def test_target_state(engine: Engine) -> None:
     assert state.get("config_refused") == {"error": "bad"}
 
 
-def head_revision() -> str:
-    """The newest migration's id, from the migration scripts."""
+def test_migrations_on_existing_database_keep_data(engine: Engine) -> None:
+    """Upgrading an already migrated database is a no-op that keeps every row."""
+    store = QueueStore(engine=engine)
+    _add(store)
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     from bot.store.db import MIGRATIONS
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(config).get_current_head()
-    assert head is not None
-    return head
-
-
-def test_migrations_on_existing_database_keep_data(engine: Engine) -> None:
-    """Upgrading an already migrated database is a no-op that keeps every row."""
-    store = QueueStore(engine=engine)
-    _add(store)
-    assert current_revision(engine) == head_revision()
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert current_revision(engine) == ScriptDirectory.from_config(cfg).get_current_head()
     upgrade(engine)
     assert len(store.list_articles()) == 1
     assert {"articles", "deliveries", "attempts", "feeds", "feed_items"} <= set(

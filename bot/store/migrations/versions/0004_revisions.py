@@ -1,7 +1,7 @@
 """Revisions: corrections, takedowns and confirmations of deliveries already out.
 
 Revision ID: c13a7e91f2d4
-Revises: e14a7c2d9b01
+Revises: 0003
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from bot.store.tables import UTCDateTime
 
 revision = "c13a7e91f2d4"
-down_revision = "e14a7c2d9b01"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
