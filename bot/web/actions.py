@@ -27,8 +27,13 @@ CONFIRM = {
               "be out: retrying it can post it twice.", "Send again"),
     "reject": ("Reject this story?", "Nothing of it goes out on the targets still waiting for "
                "approval.", "Reject the story"),
+    "takedown": ("Take this story down?", "What has not gone out is withdrawn, and every post of "
+                 "it that went out is deleted from its platform (threads, photos, correction "
+                 "replies). This cannot be undone.", "Take the story down"),
 }
-ACTIONS = {"cancel": "cancelled", "retry": "retried", "approve": "approved", "reject": "rejected"}
+ACTIONS = {"cancel": "cancelled", "retry": "retried", "approve": "approved", "reject": "rejected",
+           "takedown": "took down"}
+REASONED = {"reject", "takedown"}
 
 
 def _changed(before: list[Delivery], after: list[Delivery]) -> list[int]:
@@ -85,12 +90,13 @@ async def confirm_page(request: Request, article_id: Id, action: str) -> Respons
         return desk.refuse(request, me, f"There is no story #{article_id}.", status=404)
     title, warning, button = CONFIRM[action]
     return desk.render(request, "confirm.html", me, article=article, action=action,
-                       title=title, warning=warning, button=button, reason=action == "reject")
+                       title=title, warning=warning, button=button, reason=action in REASONED)
 
 
 @router.post("/stories/{article_id}/{action}")
 async def act(request: Request, article_id: Id, action: str) -> Response:
-    """Cancel, retry, approve or reject the story, recording who did it."""
+    """Cancel, retry, approve, reject or take down the story, recording who did it (a takedown
+    only from its confirmation page)."""
     desk = desk_of(request)
     acting = await desk.acting(request)
     if isinstance(acting, Response):
@@ -99,10 +105,18 @@ async def act(request: Request, article_id: Id, action: str) -> Response:
     if action not in ACTIONS:
         return desk.refuse(request, me, "There is no such action.", status=404)
     reason = first(form, "reason").strip() or None
+    if action == "takedown" and first(form, "confirmed") != "yes":
+        return RedirectResponse(f"/stories/{article_id}/takedown", status_code=303)
 
     def work() -> int:
         app = desk.app
         _, before = app.queue.get_article(article_id)
+        if action == "takedown":
+            made = app.corrections.takedown(article_id, reason=reason,
+                                            requested_by=f"web:{me.name}")
+            desk.store.record(article_id, sorted({r.delivery_id for r in made}), actor=me.name,
+                              action=ACTIONS[action], detail=reason, now=app.clock.now())
+            return len(made)
         if action == "cancel":
             moved = app.intake.cancel(article_id)
         elif action == "retry":
@@ -128,9 +142,10 @@ async def act(request: Request, article_id: Id, action: str) -> Response:
         me.notes.append(f"Not done: {exc}")
         return RedirectResponse(f"/stories/{article_id}", status_code=303)
     verb = {"cancel": "cancelled", "retry": "queued again", "approve": "approved",
-            "reject": "rejected"}[action]
+            "reject": "rejected", "takedown": "taken down"}[action]
     me.notes.append(f"{moved} post{'s' if moved != 1 else ''} {verb}." if moved else
-                    f"Nothing to {action}: no post of this story is in a state for it.")
+                    f"Nothing to {'take down' if action == 'takedown' else action}: no post of "
+                    "this story is in a state for it.")
     return RedirectResponse(f"/stories/{article_id}", status_code=303)
 
 

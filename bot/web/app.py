@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bot.daemon.runtime import Runtime
-from bot.web import actions, pages, signin
+from bot.web import actions, corrections, pages, signin
 from bot.web.context import Desk
 
 STATIC = Path(__file__).parent / "static"
@@ -20,6 +20,7 @@ def mount_desk(api: FastAPI, app: Runtime) -> Desk:
     api.state.desk = desk
     api.include_router(signin.router)
     api.include_router(pages.router)
+    api.include_router(corrections.router)  # before actions' /stories/{id}/{action}
     api.include_router(actions.router)
     api.mount("/static", StaticFiles(directory=STATIC), name="desk-static")
     return desk

@@ -133,6 +133,7 @@ async def story_page(request: Request,
         state=article_state([v.delivery for v in views]), Platform=Platform, words=plain_words,
         can_cancel=bool(states & {DeliveryState.PENDING, DeliveryState.NEEDS_REVIEW}),
         waiting=DeliveryState.AWAITING_APPROVAL in states,
+        can_take_down=bool(states - {DeliveryState.WITHDRAWN}),
         can_retry=bool(states & {DeliveryState.FAILED, DeliveryState.EXPIRED,
                                  DeliveryState.CANCELLED, DeliveryState.NEEDS_REVIEW}))
 
