@@ -92,7 +92,8 @@ def states(app: App) -> list[str]:
 
 
 ACTIONS = ["/stories", "/stories/1/cancel", "/stories/1/retry", "/stories/1/approve",
-           "/stories/1/reject",
+           "/stories/1/reject", "/stories/1/takedown", "/stories/1/correct",
+           "/stories/1/deliveries/1/confirm",
            "/stories/1/deliveries/2/edit", "/stories/1/deliveries/2/check"]
 
 
@@ -119,12 +120,16 @@ def test_a_viewer_cannot_act(desk_app: App) -> None:
     client, token = signed_in(desk_app, "victor")
     for path in ACTIONS:
         answer = client.post(path, data={"csrf": token, "url": "https://example.org/v",
-                                         "title": "V", "text": BODY, "part": "Short."})
+                                         "title": "V", "text": BODY, "part": "Short.",
+                                         "confirmed": "yes", "outcome": "not_posted"})
         assert answer.status_code == 403, path
         assert "role: viewer" in answer.text
     assert states(desk_app) == ["pending", "pending"]
     assert "Queue a story" not in client.get("/").text
-    assert "Cancel…" not in client.get("/stories/1").text
+    page = client.get("/stories/1").text
+    assert "Cancel…" not in page and "Edit story…" not in page and "Take down…" not in page
+    assert client.get("/stories/1/correct").status_code == 403
+    assert desk_app.queue.get_article(1)[0].title == "One"
 
 
 def test_strangers_are_sent_to_sign_in_and_change_nothing(desk_app: App) -> None:
@@ -297,3 +302,77 @@ def test_the_editorial_check_advises_but_does_not_block(desk_app: App) -> None:
     page = client.get("/stories/1").text
     assert page.count("The editorial check would send this back") == 1
     assert "a quote mark or bracket is not closed" in page
+
+
+def test_editing_a_story_corrects_it_and_records_the_editor(desk_app: App) -> None:
+    """The desk's story edit goes the way of ``queue edit``: the title and text change, each
+    post is composed again, a published post gets an open correction, and the editor is
+    recorded; an edit that changes nothing is refused with the reason."""
+    client, token = signed_in(desk_app, "erin")
+    form = client.get("/stories/1/correct")
+    assert form.status_code == 200 and 'value="One"' in form.text
+    assert 'name="csrf"' in form.text
+    desk_app.queue.set_state(1, from_states=[DeliveryState.PENDING], to=DeliveryState.PUBLISHED,
+                             now=desk_app.clock.now())
+    answer = client.post("/stories/1/correct", data={
+        "csrf": token, "title": "One, corrected", "text": BODY + " The tram opens in May.",
+        "image_url": ""})
+    assert answer.status_code == 303, answer.text
+    article, found = desk_app.queue.get_article(1)
+    assert article.title == "One, corrected" and "May" in (article.text or "")
+    made = [r for rs in desk_app.revisions.for_articles([1]).values() for r in rs]
+    assert made and all(r.requested_by == "web:erin" for r in made)
+    assert any(r.open for r in made)
+    assert [(who, what) for who, what, _ in desk_app_actions(desk_app)] == [
+        ("erin", "edited story")] * len(found)
+    same = client.post("/stories/1/correct", data={
+        "csrf": token, "title": "One, corrected", "text": BODY + " The tram opens in May."})
+    assert same.status_code == 422 and "nothing to change" in same.text
+
+
+def test_a_takedown_needs_its_confirmation_page(desk_app: App) -> None:
+    """A takedown posted without the confirmation page's answer only leads to that page; from
+    the page it withdraws the story and records the editor with the reason."""
+    client, token = signed_in(desk_app, "erin")
+    assert 'href="/stories/1/takedown"' in client.get("/stories/1").text
+    answer = client.post("/stories/1/takedown", data={"csrf": token, "reason": "libel"})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/stories/1/takedown"
+    assert states(desk_app) == ["pending", "pending"]
+    page = client.get("/stories/1/takedown").text
+    assert "Take this story down?" in page and 'name="confirmed" value="yes"' in page
+    assert 'name="reason"' in page
+    answer = client.post("/stories/1/takedown", data={"csrf": token, "confirmed": "yes",
+                                                      "reason": "libel"})
+    assert answer.status_code == 303
+    assert states(desk_app) == ["withdrawn", "withdrawn"]
+    assert [(who, what) for who, what, _ in desk_app_actions(desk_app)] == [
+        ("erin", "took down")] * 2
+    assert "erin</strong> took down: libel" in client.get("/stories/1").text
+
+
+def test_confirming_a_post_whose_fate_was_unknown(desk_app: App) -> None:
+    """A needs_review post gets the confirm form; "it went out" publishes it with the post id
+    given, "not posted" sends it again; each is recorded; a post not in review is refused."""
+    client, token = signed_in(desk_app, "erin")
+    assert "Confirm it went out" not in client.get("/stories/1").text
+    desk_app.queue.set_state(1, from_states=[DeliveryState.PENDING],
+                             to=DeliveryState.NEEDS_REVIEW, now=desk_app.clock.now())
+    tg, x = desk_app.queue.get_article(1)[1]
+    assert client.get("/stories/1").text.count("Not posted — send again") == 2
+    answer = client.post(f"/stories/1/deliveries/{tg.id}/confirm",
+                         data={"csrf": token, "outcome": "posted", "post_id": "4242"})
+    assert answer.status_code == 303
+    answer = client.post(f"/stories/1/deliveries/{x.id}/confirm",
+                         data={"csrf": token, "outcome": "not_posted", "post_id": ""})
+    assert answer.status_code == 303
+    tg, x = desk_app.queue.get_article(1)[1]
+    assert (tg.state, tg.platform_post_id) == (DeliveryState.PUBLISHED, "4242")
+    assert x.state is DeliveryState.PENDING
+    assert desk_app_actions(desk_app) == [("erin", "confirmed posted", tg.id),
+                                          ("erin", "confirmed not posted", x.id)]
+    again = client.post(f"/stories/1/deliveries/{tg.id}/confirm",
+                        data={"csrf": token, "outcome": "posted"})
+    assert again.status_code == 303
+    assert "not needs_review" in client.get("/stories/1").text
+    assert len(desk_app_actions(desk_app)) == 2
