@@ -114,8 +114,10 @@ async def act(request: Request, article_id: Id, action: str) -> Response:
         if action == "takedown":
             made = app.corrections.takedown(article_id, reason=reason,
                                             requested_by=f"web:{me.name}")
-            desk.store.record(article_id, sorted({r.delivery_id for r in made}), actor=me.name,
-                              action=ACTIONS[action], detail=reason, now=app.clock.now())
+            if made:
+                desk.store.record(article_id, sorted({r.delivery_id for r in made}),
+                                  actor=me.name, action=ACTIONS[action], detail=reason,
+                                  now=app.clock.now())
             return len(made)
         if action == "cancel":
             moved = app.intake.cancel(article_id)

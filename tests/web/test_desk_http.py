@@ -349,6 +349,9 @@ def test_a_takedown_needs_its_confirmation_page(desk_app: App) -> None:
     assert [(who, what) for who, what, _ in desk_app_actions(desk_app)] == [
         ("erin", "took down")] * 2
     assert "erin</strong> took down: libel" in client.get("/stories/1").text
+    client.post("/stories/1/takedown", data={"csrf": token, "confirmed": "yes"})
+    assert "Nothing to take down" in client.get("/stories/1").text
+    assert len(desk_app_actions(desk_app)) == 2
 
 
 def test_confirming_a_post_whose_fate_was_unknown(desk_app: App) -> None:
