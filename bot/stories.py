@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bot.domain.errors import InputError
 from bot.domain.models import ArticleDraft
 from bot.domain.urls import canonical_url, check_url
 from bot.intake import Added, draft_from_mapping
@@ -14,11 +13,7 @@ from bot.wiring import App
 
 def fetch(app: App, url: str) -> ArticleDraft:
     """The story at ``url``, fetched and extracted (``FetchError`` in plain words if not)."""
-    try:
-        from bot.ingest.story import fetch_story
-    except ImportError:  # pragma: no cover - ingestion not installed
-        raise InputError("this installation cannot fetch pages: send the title and text "
-                         "with the URL") from None
+    from bot.ingest.story import fetch_story  # lazy: trafilatura is slow to import
     draft: ArticleDraft = fetch_story(url, settings=app.settings.fetch)
     return draft
 
