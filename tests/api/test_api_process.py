@@ -73,6 +73,8 @@ def test_bad_bodies_get_422_with_field_errors(running_api: RunningApi, body: dic
     (story("t", targets=["nowhere"]), "unknown target(s): nowhere"),
     ({"url": "ftp://news.example.com/x", "title": "FTP"}, "not an http(s) URL"),
     ({"url": "https://news.example.com/blank", "title": "   "}, "title is empty"),
+    ({"url": "http://news.example.com:99999/x", "title": "Port"}, "bad port"),
+    ({"url": "http://news.example.com:99999/x"}, "bad port"),
 ])
 def test_refused_stories_get_422_in_plain_words(running_api: RunningApi,
                                                 body: dict[str, object], words: str) -> None:
