@@ -98,7 +98,8 @@ class PublisherLock:
             with self.engine.connect() as conn:
                 held = conn.execute(text(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                    "AND classid = 0 AND objid = :k AND pid <> pg_backend_pid()"),
+                    "AND classid = 0 AND objid = :k AND pid <> pg_backend_pid() AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"),
                     {"k": _PG_KEY}).scalar()
             return bool(held)
         try:
@@ -115,7 +116,7 @@ class PublisherLock:
         try:
             held = self._conn.execute(text(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND objid = :k AND pid = pg_backend_pid()"), {"k": _PG_KEY}).scalar()
+                "AND classid = 0 AND objid = :k AND pid = pg_backend_pid()"), {"k": _PG_KEY}).scalar()
             self._conn.commit()
         except Exception:
             return False

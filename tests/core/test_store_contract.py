@@ -231,6 +231,37 @@ def test_postgres_lock_loss_is_noticed(postgres_url: str) -> None:
         engine.dispose()
 
 
+@pytest.mark.postgres
+def test_postgres_lock_in_another_database_is_not_a_publisher_here(postgres_url: str) -> None:
+    """A publisher on another database of the same PostgreSQL server does not make `status`
+    report a publisher running on this one (pg_locks is filtered by database)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from bot.store.db import make_engine
+    from bot.store.lock import PublisherLock
+
+    other_name = f"crosspost_o_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{other_name}"'))
+    other = make_engine(postgres_url.rsplit("/", 1)[0] + "/" + other_name)
+    here = make_engine(postgres_url)
+    try:
+        with PublisherLock(other):
+            assert PublisherLock(other).held_elsewhere()
+            assert not PublisherLock(here).held_elsewhere()
+            with PublisherLock(here) as mine:
+                assert mine.verify()
+    finally:
+        other.dispose()
+        here.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{other_name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def test_uncertain_posts_count_as_posted_for_pacing(engine: Engine) -> None:
     """A delivery waiting for review (it may have gone out) counts in the target's history."""
     store = QueueStore(engine=engine)
