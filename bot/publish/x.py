@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import html
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 import tweepy
 
+from bot.compose.xtext import link_spans
 from bot.domain.models import PublishReceipt
 from bot.domain.ports import PublishRequest
 from bot.publish.x_errors import translate
 
 TWEEPY_HOST = "https://api.twitter.com"
-_URL = re.compile(r"https?://\S+")
 
 
 class RedirectingSession(requests.Session):
@@ -64,7 +63,9 @@ def normalise(text: str) -> str:
 
     X shows links as t.co URLs and escapes ``& < >`` in returned text, so both are evened out.
     """
-    text = _URL.sub("<url>", html.unescape(text))
+    text = html.unescape(text)
+    for start, end in reversed(link_spans(text)):  # the counter's own finder: bare domains too
+        text = f"{text[:start]}<url>{text[end:]}"
     return " ".join(text.split())
 
 

@@ -187,6 +187,22 @@ async def test_reconcile_after_sent_parts_looks_for_next_part(xp: XPublisher) ->
     assert found.post_ids == second.post_ids
 
 
+async def test_reconcile_finds_a_post_with_a_bare_domain(make_x_server: MakeX) -> None:
+    """X links bare domains (``bbc.com``) too; a post with one whose answer timed out is still
+    found, not sent again into "duplicate content"."""
+    server = make_x_server(faults=FaultPlan(slow_seconds=2.0))
+    publisher = x_publisher(server, read_timeout=0.3)
+    request = request_for(X, "Storm warning, details at bbc.com/weather and met.gov.uk today")
+    try:
+        server.app.faults.queue(["slow"])
+        with pytest.raises(UncertainError):
+            await publisher.publish(request)
+        found = await publisher.find_published(request)
+    finally:
+        await publisher.aclose()
+    assert found is not None and found.post_ids == (server.app.tweets[-1]["id"],)
+
+
 def test_normalise_evens_out_what_x_changes() -> None:
     """t.co links, HTML escapes and whitespace do not hide a match."""
     assert normalise("a &amp; b\n https://t.co/xyz") == normalise("a & b https://e.org/long?q=1")
