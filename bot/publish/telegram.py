@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import Bot, LinkPreviewOptions, Message
 from telegram.error import TelegramError
@@ -94,6 +95,7 @@ class TelegramPublisher:
             media_write_timeout=write_timeout,
         )
         base = api_base_url.rstrip("/")
+        self._where = urlsplit(base).netloc or base
         self._bot = Bot(
             token,
             base_url=f"{base}/bot",
@@ -118,7 +120,7 @@ class TelegramPublisher:
                     request.chat, index, part, post.image_url, parse_mode, preview
                 )
             except TelegramError as exc:
-                raise translate(exc) from exc
+                raise translate(exc, where=self._where) from exc
             ids.append(str(message.message_id))
             if request.on_part_sent is not None:
                 await request.on_part_sent(index, ids[-1])
@@ -149,7 +151,7 @@ class TelegramPublisher:
             await self._bot.get_me()
             found = await self._bot.get_chat(chat)
         except TelegramError as exc:
-            raise translate(exc) from exc
+            raise translate(exc, where=self._where) from exc
         return found.title or found.username or str(found.id)
 
     async def aclose(self) -> None:

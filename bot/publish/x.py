@@ -12,6 +12,7 @@ import asyncio
 import html
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import tweepy
@@ -95,6 +96,7 @@ class XPublisher:
         )
         self._client.session.close()
         self._session = RedirectingSession(api_base_url, (connect_timeout, read_timeout))
+        self._where = urlsplit(api_base_url).netloc or api_base_url
         self._client.session = self._session
         self._reconcile_depth = max(5, min(100, reconcile_depth))
         self._me: tuple[str, str] | None = None
@@ -104,7 +106,7 @@ class XPublisher:
         try:
             return await asyncio.to_thread(function, *args, **kwargs)
         except (tweepy.HTTPException, requests.RequestException) as exc:
-            raise translate(exc) from exc
+            raise translate(exc, where=self._where) from exc
 
     async def me(self) -> tuple[str, str]:
         """The account's (user id, username), asked once from ``/2/users/me``."""
