@@ -21,8 +21,8 @@ class TextFormatter(logging.Formatter):
         line = f"{stamp} {record.levelname:<7} {record.getMessage()}"
         if fields:
             line += " " + fields
-        if record.exc_info and logging.getLogger().isEnabledFor(logging.DEBUG):
-            line += "\n" + self.formatException(record.exc_info)
+        if _with_stack(record):
+            line += "\n" + self.formatException(record.exc_info)  # type: ignore[arg-type]
         return line
 
 
@@ -38,9 +38,17 @@ class JsonFormatter(logging.Formatter):
             "event": record.getMessage(),
         }
         data.update(_fields(record))
-        if record.exc_info and logging.getLogger().isEnabledFor(logging.DEBUG):
-            data["exception"] = self.formatException(record.exc_info)
+        if _with_stack(record):
+            data["exception"] = self.formatException(record.exc_info)  # type: ignore[arg-type]
         return json.dumps(data, default=str, ensure_ascii=False)
+
+
+def _with_stack(record: logging.LogRecord) -> bool:
+    """An unexpected error (logged at ERROR or above with its exception) always carries its
+    stack, so a production log can be debugged; lesser records only with ``-v``."""
+    if not record.exc_info:
+        return False
+    return record.levelno >= logging.ERROR or logging.getLogger().isEnabledFor(logging.DEBUG)
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
