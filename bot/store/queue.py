@@ -22,8 +22,9 @@ from bot.domain.models import (
 )
 from bot.store.queue_report import QueueReports
 from bot.store.queue_send import SendLog, with_url
+from bot.store.revision import bump_revision
 from bot.store.rows import article_from_row, attempt_from_row, delivery_from_row
-from bot.store.tables import UTCDateTime, articles, attempts, deliveries, runtime
+from bot.store.tables import UTCDateTime, articles, attempts, deliveries
 
 S = DeliveryState
 
@@ -313,11 +314,4 @@ def _new_delivery_row(article_id: int, d: NewDelivery, now: datetime) -> dict[st
 
 def _bump_revision(conn: Connection, now: datetime) -> None:
     """Tell a running daemon that the queue changed (it re-plans when this moves)."""
-    current = conn.execute(select(runtime.c.value).where(runtime.c.key == "queue_revision")).scalar()
-    if current is None:
-        conn.execute(insert(runtime).values(key="queue_revision", value=1, updated_at=now))
-    else:
-        conn.execute(
-            update(runtime).where(runtime.c.key == "queue_revision")
-            .values(value=int(current) + 1, updated_at=now)
-        )
+    bump_revision(conn)

@@ -8,8 +8,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Engine
 
 from bot.domain.models import Delivery, DeliveryState
+from bot.store.revision import read_revision
 from bot.store.rows import delivery_from_row
-from bot.store.tables import UTCDateTime, deliveries, runtime
+from bot.store.tables import UTCDateTime, deliveries
 
 S = DeliveryState
 
@@ -48,10 +49,7 @@ class QueueReports:
     def revision(self) -> int:
         """A counter bumped by every queue change made outside the daemon's send path."""
         with self.engine.connect() as conn:
-            value = conn.execute(
-                select(runtime.c.value).where(runtime.c.key == "queue_revision")
-            ).scalar()
-        return int(value or 0)
+            return read_revision(conn)
 
     def attention(self, limit: int = 20) -> list[Delivery]:
         """Deliveries staff must look at: failed or needing review, newest first."""

@@ -1,4 +1,5 @@
-"""SQLAlchemy table definitions: articles, deliveries, attempts, target state, feeds, runtime."""
+"""SQLAlchemy table definitions: articles, deliveries, attempts, target state, feeds, runtime,
+counters."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -159,3 +161,11 @@ runtime = Table(
     Column("value", JSON),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+"""Counters moved by one atomic ``UPDATE ... SET value = value + 1`` (rows made by migrations)."""
