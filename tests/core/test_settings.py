@@ -139,3 +139,28 @@ def test_config_errors_drop_pydantic_prefixes(tmp_path: Path) -> None:
         load_settings(cfg, env_file=None, environ={})
     assert "Value error" not in str(info.value)
     assert f"{cfg}: timezone: unknown IANA timezone" in str(info.value)
+
+
+@pytest.mark.parametrize(("schedule", "why"), [
+    ('windows = ["01:00-02:00"]\nquiet_hours = ["23:00-07:00"]', "every window lies inside quiet hours"),
+    ('slots = ["03:00"]\nquiet_hours = ["00:00-06:00"]', "no slot falls inside a window"),
+    ('slots = ["22:30"]\nwindows = ["07:00-22:00"]', "no slot falls inside a window"),
+    ('cron = "0 9 30 feb *"', 'cron "0 9 30 feb *" never fires'),
+    ('quiet_hours = ["00:00-24:00"]', "quiet_hours cover the whole day"),
+])
+def test_a_schedule_that_can_never_post_is_a_config_error(tmp_path: Path, schedule: str,
+                                                          why: str) -> None:
+    """A schedule under which no ordinary story could ever go out stops the bot, naming it."""
+    cfg = write(tmp_path, BASE.replace('chat = "@news"', 'chat = "@news"\nschedule = "never"')
+                + f"[schedules.never]\n{schedule}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, env_file=None, environ={})
+    assert "schedules.never" in str(info.value) and "can never post" in str(info.value)
+    assert why in str(info.value)
+
+
+def test_breaking_only_schedule_is_allowed(tmp_path: Path) -> None:
+    """Quiet hours all day with breaking_ignores_quiet_hours is a deliberate breaking-only lane."""
+    cfg = write(tmp_path, BASE + '[schedules.breaking]\nquiet_hours = ["00:00-24:00"]\n'
+                "breaking_ignores_quiet_hours = true\n")
+    assert load_settings(cfg, env_file=None, environ={}).schedules["breaking"] is not None
