@@ -202,7 +202,9 @@ def _source_of(loc: list[str], env: Mapping[str, str], dotenv: Mapping[str, str]
 
 
 def check_settings(settings: Settings, *, file: str = "config") -> None:
-    """Cross-key checks pydantic can't do alone: names, schedules, credentials, templates."""
+    """Cross-key checks pydantic can't do alone: names, schedules, credentials, templates, feeds,
+    the API token, folders. Every check ``run`` makes before starting is here, so ``config
+    check`` passes exactly the configs ``run`` accepts."""
     names: set[str] = set()
     for i, target in enumerate(settings.targets):
         key = f"targets[{i}]"
@@ -238,16 +240,39 @@ def check_settings(settings: Settings, *, file: str = "config") -> None:
                 file=file,
                 key=f"{key}.dry_run",
             )
+    feed_names: set[str] = set()
     for i, feed in enumerate(settings.feeds):
+        if feed.name in feed_names:
+            raise ConfigError(f"feed name {feed.name!r} is used twice", file=file, key=f"feeds[{i}].name")
+        feed_names.add(feed.name)
+        _check_interval(feed.interval, file=file, key=f"feeds[{i}].interval")
         for name in feed.targets or ():
             if name not in names:
                 raise ConfigError(f"unknown target {name!r}", file=file, key=f"feeds[{i}].targets")
+    api = settings.api
+    if api.enabled and (api.token is None or not api.token.get_secret_value().strip()):
+        raise ConfigError("the HTTP API is enabled but no token is set: set CROSSPOST_API__TOKEN "
+                          "(or [api] token), or set [api] enabled = false", file=file, key="api.token")
     for name, schedule in settings.schedules.items():
         try:
             schedule.to_rules(settings.timezone)
         except ValueError as exc:
             raise ConfigError(str(exc), file=file, key=f"schedules.{name}") from None
     check_folders(settings, file=file)
+
+
+def _check_interval(text: str, *, file: str, key: str) -> None:
+    """A feed's polling interval: a duration of at least 10 seconds."""
+    from datetime import timedelta
+
+    from bot.domain.schedule_parse import parse_duration
+
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise ConfigError(str(exc), file=file, key=key) from None
+    if value < timedelta(seconds=10):
+        raise ConfigError(f"{text!r} is too short (at least 10s)", file=file, key=key)
 
 
 def _check_template(source: str, platform: Platform, *, file: str, key: str) -> None:
