@@ -30,11 +30,10 @@ def pct(values: list[float], q: float) -> float:
 
 async def daemon_lateness(n: int, span: float, tmp: Path) -> list[float]:
     """Seconds late for each of n posts published by the daemon."""
+    from bot.config.settings import Settings
     from bot.domain.models import ArticleDraft
     from bot.domain.ports import PublishRequest
-    from bot.service import Daemon
-    from bot.settings import Settings
-    from bot.wiring import build_app, build_dispatcher
+    from bot.wiring import build_app, build_daemon, build_dispatcher
 
     settings = Settings(database_url=f"sqlite:///{tmp}/late.db", outbox_dir=tmp / "outbox",
                         targets=[{"name": "tg", "platform": "telegram", "chat": "@news"}])
@@ -59,7 +58,7 @@ async def daemon_lateness(n: int, span: float, tmp: Path) -> list[float]:
         return await original(request)
 
     outbox.publish = timed  # type: ignore[method-assign]
-    daemon = Daemon(app=app)
+    daemon = build_daemon(app, echo=False)
     runner = asyncio.create_task(daemon.run())
     while len(late) < n:
         await asyncio.sleep(0.2)

@@ -88,10 +88,9 @@ def ceiling_x(url: str, n: int, run: int) -> float:
 def bot_run(platform: str, url: str, db_url: str, n: int, run: int, tmp: Path,
             durable: bool = True) -> dict[str, float]:
     """Queue n stories for one live target, then publish them with run_once."""
+    from bot.config.settings import Settings
     from bot.domain.models import ArticleDraft
-    from bot.service import Daemon
-    from bot.settings import Settings
-    from bot.wiring import build_app, build_dispatcher
+    from bot.wiring import build_app, build_daemon, build_dispatcher
 
     target: dict[str, Any] = {"name": "t", "platform": platform, "dry_run": False}
     extra: dict[str, Any] = {}
@@ -112,7 +111,7 @@ def bot_run(platform: str, url: str, db_url: str, n: int, run: int, tmp: Path,
         app.intake.add(ArticleDraft(url=f"https://bench.example/{run}/{i}", title=f"Story {run}-{i}",
                                     text=f"Event {run}-{i} happened today. It was confirmed."))
     build_dispatcher(app, echo=False)
-    daemon = Daemon(app=app)
+    daemon = build_daemon(app, echo=False)
 
     async def go() -> int:
         try:

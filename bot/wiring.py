@@ -1,68 +1,29 @@
-"""Builds the running service from ``Settings``: store, composer, publishers, planner, dispatcher."""
+"""The composition root: builds every part from ``Settings`` and hands each part what it uses.
+
+Only the doors (``bot.cli``, ``bot.api``, ``bot.staff``, ``bot.web``) import this module.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.dispatch import Dispatcher, Lane, Pacers
-from bot.domain.models import ArticleDraft, Platform, Post
+from bot.config.settings import Settings
+from bot.daemon.dispatch import Dispatcher, Lane, Pacers
+from bot.daemon.planning import Planner
+from bot.daemon.runtime import Runtime
+from bot.daemon.service import Daemon
+from bot.domain.models import Platform
 from bot.domain.ports import Clock, Publisher, SystemClock
 from bot.domain.retry import RetryPolicy
-from bot.intake import Composer, Intake
-from bot.planning import Planner
+from bot.intake.queueing import Intake, compose_post
 from bot.publish.outbox import OutboxPublisher
-from bot.settings import Settings, TargetConfig
 from bot.store.db import make_engine, upgrade
 from bot.store.queue import QueueStore
 from bot.store.state import StateStore
-
-
-@dataclass
-class App:
-    """Everything a command needs, built once from settings."""
-
-    settings: Settings
-    clock: Clock
-    engine: Engine
-    queue: QueueStore
-    state: StateStore
-    intake: Intake
-    planner: Planner
-    publishers: list[Publisher] = field(default_factory=list)
-    dispatcher: Dispatcher | None = None
-
-    async def aclose(self) -> None:
-        """Close publishers' connections and the database pool."""
-        for publisher in self.publishers:
-            await publisher.aclose()
-        self.publishers.clear()
-
-    def dispose(self) -> None:
-        """Release the database engine."""
-        self.engine.dispose()
-
-
-def make_composer(settings: Settings) -> Composer:
-    """The composer each target's posts come from."""
-    from bot.compose import ComposeOptions, compose
-
-    def composer(draft: ArticleDraft, target: TargetConfig) -> Post:
-        options = ComposeOptions(
-            platform=target.platform,
-            summary_chars=target.summary_chars,
-            max_length=target.max_length,
-            thread=target.thread,
-            hashtags=tuple(target.hashtags),
-            photo=target.photo,
-            template=target.template,
-        )
-        return compose(draft, options)
-
-    return composer
 
 
 def build_app(
@@ -71,7 +32,7 @@ def build_app(
     clock: Clock | None = None,
     migrate: bool = True,
     engine: Engine | None = None,
-) -> App:
+) -> Runtime:
     """Store, intake and planner; publishers come with ``build_dispatcher``."""
     clock = clock or SystemClock()
     engine = engine or make_engine(settings.database_url)
@@ -79,15 +40,15 @@ def build_app(
         upgrade(engine)
     queue = QueueStore(engine=engine, durable_claims=settings.sqlite_durable_claims)
     state = StateStore(engine=engine)
-    intake = Intake(store=queue, settings=settings, composer=make_composer(settings), clock=clock)
+    intake = Intake(store=queue, settings=settings, composer=compose_post, clock=clock)
     planner = Planner(queue=queue, state=state, settings=settings, clock=clock)
     intake.on_change = planner.replan
-    return App(settings=settings, clock=clock, engine=engine, queue=queue, state=state,
+    return Runtime(settings=settings, clock=clock, engine=engine, queue=queue, state=state,
                intake=intake, planner=planner)
 
 
 def build_dispatcher(
-    app: App,
+    app: Runtime,
     *,
     rand: Callable[[], float] | None = None,
     echo: bool = True,
@@ -103,7 +64,7 @@ def build_dispatcher(
 
 
 def make_dispatcher(
-    app: App,
+    app: Runtime,
     settings: Settings,
     *,
     rand: Callable[[], float] | None = None,
@@ -184,3 +145,24 @@ def _real_publisher(settings: Settings, platform: Platform, shared: dict[str, An
     shared[platform.value] = publisher
     opened.append(publisher)
     return publisher
+
+
+def build_daemon(
+    app: Runtime,
+    *,
+    config_file: Path | None = None,
+    load: Callable[[Path], Settings] | None = None,
+    rand: Callable[[], float] | None = None,
+    echo: bool = True,
+    **options: Any,
+) -> Daemon:
+    """The daemon over ``app``, with the factory it needs to rebuild the publishers when the
+    config file changes (``options`` go to ``Daemon``)."""
+
+    def dispatchers(settings: Settings, pacers: Pacers | None,
+                    on_published: Callable[..., None] | None) -> tuple[Dispatcher, list[Publisher]]:
+        return make_dispatcher(app, settings, rand=rand, echo=echo, on_published=on_published,
+                               pacers=pacers)
+
+    return Daemon(app=app, make_dispatcher=dispatchers,
+                  config_file=config_file, load=load, **options)

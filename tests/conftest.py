@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.config.settings import Settings
 
 PG_ENV = "CROSSPOST_TEST_POSTGRES_URL"
 
@@ -30,7 +30,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         ],
     }
     data.update(overrides)
-    from bot.settings import Settings
+    from bot.config.settings import Settings
 
     return Settings(**data)
 

@@ -13,13 +13,13 @@ from bot.api import ops, routes
 from bot.api.auth import BearerGuard
 from bot.api.limits import BodyLimit
 from bot.api.metrics import Metrics
+from bot.daemon.runtime import Runtime
 from bot.domain.errors import CrosspostError, InputError, NotFoundError, StoreError
-from bot.wiring import App
 
 log = logging.getLogger("crosspost.api")
 
 
-def create_api(app: App, *, alive: Callable[[], bool] = lambda: True,
+def create_api(app: Runtime, *, alive: Callable[[], bool] = lambda: True,
                metrics: Metrics | None = None) -> FastAPI:
     """The HTTP API over ``app``; ``alive`` says whether the scheduler runs."""
     api = FastAPI(

@@ -10,10 +10,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from bot.dispatch import Dispatcher
+from bot.daemon.dispatch import Dispatcher
+from bot.daemon.runtime import Runtime
 from bot.domain.models import Delivery
 from bot.store.tables import attempts
-from bot.wiring import App
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -21,7 +21,7 @@ LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 class _QueueCollector(Collector):
     """Reads counts from the database on every scrape (so they agree with ``status``)."""
 
-    def __init__(self, app: App, alive: Callable[[], bool]) -> None:
+    def __init__(self, app: Runtime, alive: Callable[[], bool]) -> None:
         self.app = app
         self.alive = alive
 
@@ -53,7 +53,7 @@ class _QueueCollector(Collector):
 class Metrics:
     """One registry per API app; the latency histogram is fed by the dispatcher's hook."""
 
-    def __init__(self, app: App, *, alive: Callable[[], bool]) -> None:
+    def __init__(self, app: Runtime, *, alive: Callable[[], bool]) -> None:
         self.app = app
         self.registry = CollectorRegistry(auto_describe=False)
         self.latency = Histogram(

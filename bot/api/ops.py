@@ -12,12 +12,12 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.api.metrics import Metrics
 from bot.api.models import Health
-from bot.wiring import App
+from bot.daemon.runtime import Runtime
 
 router = APIRouter(tags=["operations"])
 
 
-def database_state(app: App) -> str:
+def database_state(app: Runtime) -> str:
     """``ok``, or why the database cannot be reached."""
     try:
         with app.engine.connect() as conn:
@@ -31,7 +31,7 @@ def database_state(app: App) -> str:
             responses={503: {"model": Health, "description": "Database or scheduler down."}})
 async def healthz(request: Request) -> JSONResponse:
     """200 when the database answers and the scheduler runs, else 503 saying which is down."""
-    app: App = request.app.state.crosspost
+    app: Runtime = request.app.state.crosspost
     alive: Callable[[], bool] = request.app.state.alive
     database = await run_in_threadpool(database_state, app)
     running = alive()

@@ -9,12 +9,12 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.api.auth import bearer
 from bot.api.models import PROBLEMS, ArticleIn, Moved
+from bot.daemon.runtime import Runtime
 from bot.domain.models import DeliveryState
-from bot.intake import draft_of
-from bot.preview import preview_data
-from bot.stories import queue_story
-from bot.views import article_json
-from bot.wiring import App
+from bot.intake.queueing import draft_of
+from bot.intake.stories import queue_story
+from bot.reports.preview import preview_data
+from bot.reports.views import article_json
 
 router = APIRouter(prefix="/api", tags=["articles"], dependencies=[Depends(bearer)],
                    responses={401: PROBLEMS[401]})
@@ -22,13 +22,13 @@ router = APIRouter(prefix="/api", tags=["articles"], dependencies=[Depends(beare
 ArticleId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The story's id.")]
 
 
-def crosspost(request: Request) -> App:
+def crosspost(request: Request) -> Runtime:
     """The running application behind this API."""
-    app: App = request.app.state.crosspost
+    app: Runtime = request.app.state.crosspost
     return app
 
 
-def _article(app: App, article_id: int) -> dict[str, Any]:
+def _article(app: Runtime, article_id: int) -> dict[str, Any]:
     article, deliveries = app.queue.get_article(article_id)
     return article_json(article, deliveries)
 
@@ -42,7 +42,7 @@ async def add_article(body: ArticleIn, request: Request, response: Response) -> 
     app = crosspost(request)
 
     def work() -> tuple[bool, dict[str, Any]]:
-        added = queue_story(app, body.mapping(), source="api")
+        added = queue_story(app.intake, body.mapping(), source="api")
         return added.created, _article(app, added.article_id)
 
     created, data = await run_in_threadpool(work)
@@ -92,4 +92,4 @@ def preview_article(article_id: ArticleId, request: Request) -> dict[str, Any]:
     article, deliveries = app.queue.get_article(article_id)
     configured = {t.name: t for t in app.settings.targets}
     targets = [configured[d.target] for d in deliveries if d.target in configured]
-    return preview_data(app.settings, draft_of(article), targets)
+    return preview_data(draft_of(article), targets)

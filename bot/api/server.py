@@ -13,11 +13,11 @@ import uvicorn
 
 from bot.api.app import create_api
 from bot.api.metrics import Metrics
+from bot.daemon.runtime import Runtime
 from bot.domain.errors import ConfigError, CrosspostError
-from bot.wiring import App
 
 if TYPE_CHECKING:
-    from bot.service import Daemon
+    from bot.daemon.service import Daemon
 
 log = logging.getLogger("crosspost.api")
 
@@ -37,7 +37,7 @@ class _Server(uvicorn.Server):
 class ApiService:
     """Binds ``[api] host:port`` on start; serves until ``stop``."""
 
-    def __init__(self, *, app: App, alive: Callable[[], bool]) -> None:
+    def __init__(self, *, app: Runtime, alive: Callable[[], bool]) -> None:
         self.app = app
         self.metrics = Metrics(app, alive=alive)
         self.api = create_api(app, alive=alive, metrics=self.metrics)
@@ -105,7 +105,7 @@ class ApiService:
             self._socket = None
 
 
-def api_service(app: App, daemon: Daemon) -> ApiService | None:
+def api_service(app: Runtime, daemon: Daemon) -> ApiService | None:
     """The HTTP API service when ``[api] enabled``; refuses to run without a token."""
     api = app.settings.api
     if not api.enabled:

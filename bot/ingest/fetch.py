@@ -9,10 +9,10 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from bot.config.settings import FetchSettings
 from bot.domain.errors import FetchError, network_reason
 from bot.ingest.sniff import check_kind
 from bot.ingest.ssrf import Guard, Hop, Resolver
-from bot.settings import FetchSettings
 
 MAX_REDIRECTS = 5
 Kind = Literal["html", "feed"]

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bot.config.settings import FetchSettings
 from bot.domain.errors import FetchError
-from bot.settings import FetchSettings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]

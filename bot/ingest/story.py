@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 
+from bot.config.settings import FetchSettings
 from bot.domain.models import ArticleDraft
 from bot.ingest.extract import Extracted, extract_story
 from bot.ingest.fetch import Fetched, Fetcher
 from bot.ingest.ssrf import Resolver
-from bot.settings import FetchSettings
 
 
 def fetch_story(url: str, *, settings: FetchSettings, transport: httpx.BaseTransport | None = None,

@@ -13,8 +13,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.daemon.runtime import Runtime
 from bot.staff.handlers import StaffHandlers
-from bot.wiring import App
 
 log = logging.getLogger("crosspost.staff")
 
@@ -22,7 +22,7 @@ POLL_SECONDS = 10
 """Long-polling timeout: Telegram holds ``getUpdates`` open this long when nothing comes."""
 
 
-def build_application(app: App) -> Application:  # type: ignore[type-arg]
+def build_application(app: Runtime) -> Application:  # type: ignore[type-arg]
     """The python-telegram-bot application with the staff handlers (no job queue)."""
     telegram = app.settings.telegram
     assert telegram.bot_token is not None
@@ -56,7 +56,7 @@ def build_application(app: App) -> Application:  # type: ignore[type-arg]
 class StaffService:
     """Starts and stops long polling; staff messages are answered while the daemon runs."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: Runtime) -> None:
         self.app = app
         self.application = build_application(app)
 
@@ -81,7 +81,7 @@ class StaffService:
         await self.application.shutdown()
 
 
-def staff_service(app: App) -> StaffService | None:
+def staff_service(app: Runtime) -> StaffService | None:
     """The staff chat when ``[telegram] staff_user_ids`` and a bot token are set."""
     telegram = app.settings.telegram
     if not telegram.staff_user_ids or telegram.bot_token is None:

@@ -10,14 +10,14 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.daemon.runtime import Runtime
 from bot.domain.errors import FetchError, InputError, NotFoundError
 from bot.domain.models import DeliveryState
-from bot.intake import draft_of
-from bot.preview import preview_data
+from bot.intake.queueing import draft_of
+from bot.intake.stories import queue_story
+from bot.reports.preview import preview_data
+from bot.reports.status import status_data, status_text
 from bot.staff import replies
-from bot.status import status_data, status_text
-from bot.stories import queue_story
-from bot.wiring import App
 
 log = logging.getLogger("crosspost.staff")
 
@@ -39,7 +39,7 @@ def links_in(message: Message) -> str | None:
 class StaffHandlers:
     """Callbacks bound to the running app (settings are read per message, so reloads apply)."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: Runtime) -> None:
         self.app = app
 
     async def say(self, update: Update, context: Context, text: str,
@@ -75,7 +75,7 @@ class StaffHandlers:
             return
         source = f"telegram:{update.effective_user.id}"
         try:
-            added = await asyncio.to_thread(queue_story, self.app, {"url": url}, source=source)
+            added = await asyncio.to_thread(queue_story, self.app.intake, {"url": url}, source=source)
             article, deliveries = await asyncio.to_thread(self.app.queue.get_article,
                                                           added.article_id)
         except FetchError as exc:
@@ -90,8 +90,7 @@ class StaffHandlers:
             article, deliveries, created=added.created, tz=tz))
         configured = {t.name: t for t in self.app.settings.targets}
         targets = [configured[d.target] for d in deliveries if d.target in configured]
-        preview = await asyncio.to_thread(preview_data, self.app.settings, draft_of(article),
-                                          targets)
+        preview = await asyncio.to_thread(preview_data, draft_of(article), targets)
         for text, mode in replies.preview_messages(preview):
             try:
                 await self.say(update, context, text, parse_mode=mode)
@@ -108,7 +107,9 @@ class StaffHandlers:
 
     async def status(self, update: Update, context: Context) -> None:
         """``/status``: the same report as ``crosspost status``."""
-        data = await asyncio.to_thread(status_data, self.app)
+        app = self.app
+        data = await asyncio.to_thread(status_data, settings=app.settings, clock=app.clock,
+                                       queue=app.queue, state=app.state, engine=app.engine)
         await self.say(update, context,
                        replies.clip(status_text(data, self.app.settings.timezone)))
 

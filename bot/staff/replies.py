@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from bot.domain.models import Article, Delivery, DeliveryState
-from bot.views import local
+from bot.reports.views import local
 
 MAX_MESSAGE = 4096
 

@@ -1,12 +1,14 @@
-"""The queue repository: articles and their deliveries, with every state change."""
+"""The queue repository: articles and their deliveries, every state change, the exactly-once
+send log (claim, parts, finish, interrupted sends) and the reporting queries over them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -19,10 +21,9 @@ from bot.domain.models import (
     Platform,
     Post,
     Priority,
+    PublishReceipt,
 )
-from bot.store.queue_report import QueueReports
-from bot.store.queue_send import SendLog, with_url
-from bot.store.revision import bump_revision
+from bot.store.revision import bump_revision, read_revision
 from bot.store.rows import article_from_row, attempt_from_row, delivery_from_row
 from bot.store.tables import UTCDateTime, articles, attempts, deliveries
 
@@ -36,6 +37,42 @@ class NewDelivery:
     target: str
     platform: Platform
     post: Post
+
+
+def with_url() -> Select[Any]:
+    """Deliveries joined with their story's URL."""
+    return select(deliveries, articles.c.url.label("article_url")).join(
+        articles, articles.c.id == deliveries.c.article_id
+    )
+
+
+_MINE = (
+    deliveries.c.id == bindparam("did"),
+    deliveries.c.attempt_id == bindparam("aid"),
+    deliveries.c.state == S.SENDING.value,
+)
+_CLAIM = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("did"), deliveries.c.state == S.PENDING.value,
+           deliveries.c.planned_at <= bindparam("now"))
+    .values(state=S.SENDING.value, attempt_id=bindparam("aid"),
+            attempts=deliveries.c.attempts + 1, updated_at=bindparam("now"))
+)
+_PART = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("did"), deliveries.c.attempt_id == bindparam("aid"))
+    .values(sent_ids=bindparam("ids", type_=deliveries.c.sent_ids.type),
+            updated_at=bindparam("now"))
+)
+_PUBLISHED = (
+    update(deliveries)
+    .where(*_MINE)
+    .values(state=S.PUBLISHED.value, updated_at=bindparam("now"), published_at=bindparam("now"),
+            retries=0,
+            platform_post_id=bindparam("pid"),
+            sent_ids=bindparam("ids", type_=deliveries.c.sent_ids.type),
+            permalink=bindparam("link"), last_error=None, error_kind=None)
+)
 
 
 _SET_PLAN = (
@@ -52,7 +89,7 @@ _URGENCY = case(
 )
 
 
-class QueueStore(SendLog, QueueReports):
+class QueueStore:
     """Articles and deliveries in SQL; every method is one short transaction."""
 
     def __init__(self, *, engine: Engine, durable_claims: bool = True) -> None:
@@ -222,7 +259,7 @@ class QueueStore(SendLog, QueueReports):
             out.append((delivery_from_row(r), article_from_row(art)))
         return out
 
-    def set_plans(self, plans: Sequence[tuple[int, datetime | None, str]], now: datetime) -> None:
+    def set_plans(self, plans: Sequence[tuple[int, datetime | None, str]]) -> None:
         """Write planned times (and their reasons) of pending deliveries."""
         if not plans:
             return
@@ -293,6 +330,136 @@ class QueueStore(SendLog, QueueReports):
                 .group_by(deliveries.c.target)
             ).all()
         return {r[0]: int(r[1]) for r in rows}
+
+    # -- the exactly-once path --------------------------------------------------------------
+    def claim(self, delivery_id: int, attempt_id: str, now: datetime) -> bool:
+        """``pending`` → ``sending`` with a fresh attempt id, committed before any API call."""
+        with self.engine.begin() as conn:
+            if self.durable_claims and conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")  # survive a power loss too
+            n = conn.execute(_CLAIM, {"did": delivery_id, "aid": attempt_id, "now": now}).rowcount
+        return bool(n)
+
+    def record_part(self, delivery_id: int, attempt_id: str, sent_ids: Sequence[str],
+                    now: datetime) -> None:
+        """Remember the ids of the parts sent so far (a thread resumes after them)."""
+        with self.engine.begin() as conn:
+            conn.execute(_PART, {"did": delivery_id, "aid": attempt_id,
+                                 "ids": list(sent_ids), "now": now})
+
+    def finish(
+        self,
+        delivery_id: int,
+        attempt_id: str,
+        *,
+        state: DeliveryState,
+        now: datetime,
+        outcome: str,
+        started_at: datetime | None = None,
+        receipt: PublishReceipt | None = None,
+        error: str | None = None,
+        error_kind: str | None = None,
+        planned_at: datetime | None = None,
+        plain_text: bool | None = None,
+    ) -> bool:
+        """End an attempt: the delivery's new state and the attempt's record, in one commit.
+
+        Only the attempt that claimed the delivery (same attempt id, still ``sending``) can
+        finish it, so a late or duplicate finish changes nothing.
+        """
+        key = {"did": delivery_id, "aid": attempt_id, "now": now}
+        if receipt is not None:
+            stmt = _PUBLISHED
+            params: dict[str, object] = key | {
+                "pid": receipt.post_ids[0] if receipt.post_ids else None,
+                "ids": list(receipt.post_ids), "link": receipt.permalink}
+        else:
+            values: dict[str, object] = {"state": state.value, "updated_at": now}
+            if error is not None:
+                values.update(last_error=error, error_kind=error_kind)
+            if state is S.PENDING:
+                values.update(planned_at=planned_at, retry_at=planned_at)
+            if plain_text is not None:
+                values["plain_text"] = plain_text
+            if error_kind == "transient":  # only these count towards retry.max_attempts
+                values["retries"] = deliveries.c.retries + 1
+            stmt = update(deliveries).where(*_MINE).values(**values)
+            params = key
+        with self.engine.begin() as conn:
+            if self.durable_claims and conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")  # losing this one is safe
+            elif conn.dialect.name == "postgresql":
+                # Only the claim must be durable before the API call. Should the server lose
+                # this commit in a crash, the row stays `sending` and is reconciled: never resent.
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            n = conn.execute(stmt, params).rowcount
+            if n:
+                conn.execute(insert(attempts), {
+                    "delivery_id": delivery_id, "attempt_id": attempt_id,
+                    "started_at": started_at or now, "finished_at": now, "outcome": outcome,
+                    "error_kind": error_kind, "error": error})
+        return bool(n)
+
+    def in_flight(self) -> list[Delivery]:
+        """Deliveries left ``sending`` (the process died mid-send): outcome unknown."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                with_url().where(deliveries.c.state == S.SENDING.value)
+            ).mappings().all()
+        return [delivery_from_row(r) for r in rows]
+
+    def get_delivery(self, delivery_id: int) -> Delivery:
+        """One delivery by id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(deliveries).where(deliveries.c.id == delivery_id)
+            ).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no delivery with id {delivery_id}")
+        return delivery_from_row(row)
+
+    # -- reporting ------------------------------------------------------------------------
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Deliveries per (target, state)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries.c.target, deliveries.c.state, func.count())
+                .group_by(deliveries.c.target, deliveries.c.state)
+            ).all()
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def last_published(self) -> dict[str, datetime]:
+        """The last publish time per target."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries.c.target, func.max(deliveries.c.published_at))
+                .where(deliveries.c.state == S.PUBLISHED.value)
+                .group_by(deliveries.c.target)
+            ).all()
+        conv = UTCDateTime().process_result_value
+        out: dict[str, datetime] = {}
+        for r in rows:
+            when = conv(r[1], self.engine.dialect)
+            if when is not None:
+                out[r[0]] = when
+        return out
+
+    def revision(self) -> int:
+        """A counter bumped by every queue change made outside the daemon's send path."""
+        with self.engine.connect() as conn:
+            return read_revision(conn)
+
+    def attention(self, limit: int = 20) -> list[Delivery]:
+        """Deliveries staff must look at: failed or needing review, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries)
+                .where(or_(deliveries.c.state == S.NEEDS_REVIEW.value,
+                           deliveries.c.state == S.FAILED.value))
+                .order_by(deliveries.c.updated_at.desc()).limit(limit)
+            ).mappings().all()
+        return [delivery_from_row(r) for r in rows]
+
 
 def _new_delivery_row(article_id: int, d: NewDelivery, now: datetime) -> dict[str, object]:
     return {

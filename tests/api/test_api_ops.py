@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import time
 
 import httpx
-import pytest
 
 from tests.api.conftest import RunningApi
 from tests.api.pages import story_pages
@@ -82,8 +80,6 @@ def test_openapi_document_lists_the_routes(running_api: RunningApi) -> None:
     assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("bot.ingest.story") is None,
-                    reason="bot.ingest.story (URL fetching, issue 'ingestion') is not there yet")
 def test_a_url_alone_is_fetched_and_queued(running_api: RunningApi) -> None:
     """Posting only a URL fetches the page and queues its title; posting it again is a 200."""
     with story_pages() as base:

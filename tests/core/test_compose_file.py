@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.settings import Settings
+from bot.config.settings import Settings
 from bot.store.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]

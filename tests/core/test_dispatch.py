@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.dispatch import Dispatcher, Lane
+from bot.daemon.dispatch import Dispatcher, Lane
+from bot.daemon.runtime import Runtime
 from bot.domain.errors import (
     AuthError,
     DuplicateContentError,
@@ -21,7 +22,7 @@ from bot.domain.errors import (
 from bot.domain.models import ArticleDraft, DeliveryState, Platform, Post, PublishReceipt
 from bot.domain.ports import ManualClock
 from bot.domain.retry import RetryPolicy
-from bot.wiring import App, build_app
+from bot.wiring import build_app
 from tests.conftest import make_settings
 from tests.core.fake_publisher import RecordingPublisher
 
@@ -33,7 +34,7 @@ class Rig:
 
     def __init__(self, tmp_path: Path, **settings: object) -> None:
         self.clock = ManualClock()
-        self.app: App = build_app(make_settings(tmp_path, **settings), clock=self.clock)
+        self.app: Runtime = build_app(make_settings(tmp_path, **settings), clock=self.clock)
         self.pubs = {"tg": RecordingPublisher(), "xa": RecordingPublisher(reconciles=True)}
         lanes = {
             "tg": Lane("tg", Platform.TELEGRAM, "@news", self.pubs["tg"]),

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import DataError
 
+from bot.daemon.runtime import Runtime
 from bot.domain.errors import ConfigError, InputError
 from bot.domain.models import ArticleDraft, Priority
-from bot.intake import draft_from_mapping
+from bot.intake.queueing import draft_from_mapping
 from bot.store.db import make_engine
-from bot.wiring import App, build_app
+from bot.wiring import build_app
 from tests.conftest import make_settings
 from tests.core.cli_helpers import CONFIG, Project, make_project
 
@@ -62,7 +63,7 @@ def test_well_typed_fields_give_the_draft() -> None:
 
 
 @pytest.fixture
-def app(tmp_path: Path, db_url: str) -> Iterator[App]:
+def app(tmp_path: Path, db_url: str) -> Iterator[Runtime]:
     """An app on a fresh database, SQLite and then PostgreSQL."""
     built = build_app(make_settings(tmp_path, database_url=db_url))
     try:
@@ -71,7 +72,7 @@ def app(tmp_path: Path, db_url: str) -> Iterator[App]:
         built.dispose()
 
 
-def test_import_reports_every_bad_line_and_queues_the_rest(app: App) -> None:
+def test_import_reports_every_bad_line_and_queues_the_rest(app: Runtime) -> None:
     """No bad line, however odd, stops an import: each is reported by number."""
     bad: list[tuple[str, str]] = [
         (json.dumps({**GOOD, "image_url": 5}), "image_url must be a string"),
@@ -98,7 +99,7 @@ def test_import_reports_every_bad_line_and_queues_the_rest(app: App) -> None:
     assert len(result.added) == 1 and result.existing == []
 
 
-def test_nul_in_text_is_dropped_before_storing(app: App) -> None:
+def test_nul_in_text_is_dropped_before_storing(app: Runtime) -> None:
     """A NUL byte in a story's text is removed, so every database stores the story."""
     draft = ArticleDraft(url="https://a.example/nul", title="Nul", text="Before\x00 after.")
     added = app.intake.add(draft)
@@ -161,7 +162,7 @@ def test_cli_names_database_url_for_mysql(tmp_path: Path) -> None:
 def test_database_errors_never_show_sql_or_parameters(monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     """An unexpected database error prints only the first line of the driver's message."""
-    from bot import cli
+    from bot.cli import main as cli
 
     def fail(*_args: object, **_kwargs: object) -> None:
         raise DataError("INSERT INTO articles (title) VALUES (%(title)s)",

@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import bot.reload as reload_module
+from bot.config.load import load_settings
 from bot.domain.models import ArticleDraft
-from bot.service import Daemon
-from bot.settings_load import load_settings
-from bot.wiring import build_app
+from bot.wiring import build_app, build_daemon
 
 CONFIG = """
 database_url = "sqlite:///{root}/db.sqlite"
@@ -36,7 +34,7 @@ def test_reload_failing_while_building_publishers_is_refused(
     cfg = tmp_path / "c.toml"
     cfg.write_text(CONFIG.format(root=tmp_path, interval="0s"))
     app = build_app(load_settings(cfg, env_file=None))
-    daemon = Daemon(app=app, config_file=cfg, load=lambda p: load_settings(p, env_file=None),
+    daemon = build_daemon(app, config_file=cfg, load=lambda p: load_settings(p, env_file=None),
                     watch_seconds=0.1)
     outbox = tmp_path / "outbox" / "tg.jsonl"
 
@@ -61,7 +59,7 @@ def test_reload_failing_while_building_publishers_is_refused(
             def broken(*args: object, **kwargs: object) -> None:
                 raise RuntimeError("client refused the token")
 
-            monkeypatch.setattr(reload_module, "make_dispatcher", broken)
+            monkeypatch.setattr(daemon, "make_dispatcher", broken)
             cfg.write_text(CONFIG.format(root=tmp_path, interval="1s"))
             assert await wait(lambda: app.state.get("config_refused") is not None)
             assert "client refused the token" in app.state.get("config_refused")["error"]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.load import config_path, load_settings
 from bot.domain.errors import ConfigError
-from bot.settings_load import config_path, load_settings
 
 BASE = """
 database_url = "sqlite:///var/x.db"

@@ -30,7 +30,7 @@ def _add(store: QueueStore, n: int = 1, now: datetime = T0) -> int:
                                             deliveries_=posts, now=now)
     assert created
     _, found = store.get_article(article_id)
-    store.set_plans([(d.id, now, "due now") for d in found], now)
+    store.set_plans([(d.id, now, "due now") for d in found])
     return article_id
 
 
@@ -87,7 +87,7 @@ def test_claim_refuses_a_delivery_not_yet_due(engine: Engine) -> None:
     """A delivery re-planned into the future cannot be claimed by a lane holding an old list."""
     store = QueueStore(engine=engine)
     _, (tg, _) = store.get_article(_add(store))
-    store.set_plans([(tg.id, T0 + timedelta(minutes=10), "min_interval")], T0)
+    store.set_plans([(tg.id, T0 + timedelta(minutes=10), "min_interval")])
     assert not store.claim(tg.id, "a1", T0)
     assert store.claim(tg.id, "a1", T0 + timedelta(minutes=10))
 
@@ -106,7 +106,7 @@ def test_due_and_next_planned(engine: Engine) -> None:
     store = QueueStore(engine=engine)
     _, (tg, xa) = store.get_article(_add(store))
     store.set_plans([(tg.id, T0 + timedelta(minutes=5), "slot"),
-                     (xa.id, T0 - timedelta(minutes=1), "now")], T0)
+                     (xa.id, T0 - timedelta(minutes=1), "now")])
     assert [d.id for d in store.due(T0)] == [xa.id]
     assert store.due(T0)[0].article_url == "https://news.example/1"
     assert store.due(T0, exclude_targets=["xa"]) == []
@@ -224,7 +224,7 @@ def test_due_puts_breaking_news_first(engine: Engine) -> None:
         deliveries_=[NewDelivery("tg", Platform.TELEGRAM, Post(Platform.TELEGRAM, ("b",)))],
         now=T0)
     (b,) = store.get_article(urgent)[1]
-    store.set_plans([(b.id, T0, "breaking lane")], T0)
+    store.set_plans([(b.id, T0, "breaking lane")])
     due = [d.article_id for d in store.due(T0) if d.target == "tg"]
     assert due == [urgent, first]
 

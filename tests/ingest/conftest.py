@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.settings import FetchSettings
+from bot.config.settings import FetchSettings
 from tests.ingest.server import PageServer
 
 

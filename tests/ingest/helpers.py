@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.config.settings import FeedConfig
+from bot.daemon.feeds import make_poller
+from bot.daemon.runtime import Runtime
 from bot.domain.ports import ManualClock
 from bot.ingest.fetch import Fetcher
-from bot.ingest.jobs import make_poller
-from bot.ingest.poller import FeedPoller, PollResult
-from bot.settings import FeedConfig
+from bot.intake.feeds import FeedPoller, PollResult
 from bot.store.feeds import FeedStore
-from bot.wiring import App, build_app
+from bot.wiring import build_app
 from tests.conftest import make_settings
 from tests.ingest.server import PageServer
 
@@ -25,7 +26,7 @@ RSS_TYPE = {"Content-Type": "application/rss+xml; charset=utf-8"}
 class Env:
     """The app, its clock, feed store, a poller and the server the feeds live on."""
 
-    app: App
+    app: Runtime
     clock: ManualClock
     store: FeedStore
     poller: FeedPoller

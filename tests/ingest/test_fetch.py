@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config.settings import FetchSettings
 from bot.domain.errors import FetchError
 from bot.ingest.fetch import Fetcher
 from bot.ingest.story import fetch_story
-from bot.settings import FetchSettings
 from tests.ingest.pages import BRIDGE_UK, BUDGET, NO_BODY
 from tests.ingest.server import PageServer, Route
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.daemon.feeds import FeedRunner, feed_jobs
 from bot.domain.errors import ConfigError
-from bot.ingest.jobs import FeedRunner, feed_jobs
-from bot.ingest.report import feed_problems, feed_rows
+from bot.reports.feeds import feed_problems, feed_rows
+from bot.store.feeds import FeedStore
 from tests.ingest.feeddocs import LONG, Entry, rss
 from tests.ingest.helpers import RSS_TYPE, T0, Env, make_env
 from tests.ingest.server import PageServer, Route
@@ -100,14 +101,14 @@ def test_backing_off_feed_is_skipped_and_reported(env: Env) -> None:
     runner = FeedRunner(app=env.app, store=env.store, threads=1)
     try:
         asyncio.run(runner.run("fast"))
-        assert feed_problems(env.app) == []
+        assert feed_problems(env.app.settings.feeds, FeedStore(engine=env.app.engine)) == []
         env.clock.advance(31)
         asyncio.run(runner.run("fast"))
         asyncio.run(runner.run("fast"))  # still backing off: no request
     finally:
         runner.close()
     assert env.server.paths() == ["/fast.xml", "/fast.xml"]
-    (problem,) = feed_problems(env.app)
+    (problem,) = feed_problems(env.app.settings.feeds, FeedStore(engine=env.app.engine))
     assert problem.startswith("feed fast: failed 2 times in a row") and "HTTP 500" in problem
-    rows = {r["name"]: r for r in feed_rows(env.app)}
+    rows = {r["name"]: r for r in feed_rows(env.app.settings.feeds, FeedStore(engine=env.app.engine))}
     assert rows["fast"]["failures"] == 2 and rows["slow"]["last_polled_at"] is None

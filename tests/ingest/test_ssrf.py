@@ -6,9 +6,9 @@ import ipaddress
 
 import pytest
 
+from bot.config.settings import FetchSettings
 from bot.domain.errors import FetchError
 from bot.ingest.ssrf import Guard, blocked_reason
-from bot.settings import FetchSettings
 
 
 @pytest.mark.parametrize(("address", "reason"), [

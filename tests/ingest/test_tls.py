@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.config.settings import FetchSettings
 from bot.domain.errors import FetchError
 from bot.ingest.story import fetch_story
-from bot.settings import FetchSettings
 from tests.ingest.pages import BUDGET
 from tests.ingest.server import PageServer, Route
 

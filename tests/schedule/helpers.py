@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.config.schedule import ScheduleConfig
 from bot.domain.models import Priority
 from bot.domain.schedule import PendingItem, ScheduleRules
-from bot.schedule_config import ScheduleConfig
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NEW_YORK = ZoneInfo("America/New_York")

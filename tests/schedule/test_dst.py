@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
 from bot.domain.schedule import next_slots
-from bot.domain.schedule_clock import next_in_set, resolve_wall
+from bot.domain.schedule.clock import next_in_set, resolve_wall
 
 from .helpers import KYIV, NEW_YORK, local, rules, utc
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
+from bot.config.schedule import ScheduleConfig
 from bot.domain.errors import ConfigError
 from bot.domain.schedule import parse_duration
-from bot.domain.schedule_parse import format_duration, parse_range, parse_slots, parse_weekdays
-from bot.schedule_config import ScheduleConfig
+from bot.domain.schedule.parse import format_duration, parse_range, parse_slots, parse_weekdays
 
 from .helpers import rules
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from bot.daemon.runtime import Runtime
 from bot.staff.chat import staff_service
-from bot.wiring import App, build_app
+from bot.wiring import build_app
 from tests.api.pages import story_pages
 from tests.conftest import make_settings
 from tests.fakes.fixtures import start_fake
@@ -25,7 +26,7 @@ STRANGER = 999
 class Chat:
     """One test conversation: write as a user, wait for the bot's answers in that chat."""
 
-    def __init__(self, fake: TelegramFake, app: App) -> None:
+    def __init__(self, fake: TelegramFake, app: Runtime) -> None:
         self.fake = fake
         self.app = app
 
@@ -101,7 +102,7 @@ def telegram_server() -> Iterator[FakeServer]:
 
 
 @pytest.fixture
-def run_chat(tmp_path: Path, telegram_server: FakeServer) -> Iterator[Callable[[Scenario], App]]:
+def run_chat(tmp_path: Path, telegram_server: FakeServer) -> Iterator[Callable[[Scenario], Runtime]]:
     """Run a scenario against a started staff service; returns the app to inspect after."""
     settings = make_settings(
         tmp_path, timezone="Europe/Kyiv",
@@ -113,7 +114,7 @@ def run_chat(tmp_path: Path, telegram_server: FakeServer) -> Iterator[Callable[[
     fake = telegram_server.app
     assert isinstance(fake, TelegramFake)
 
-    def run(scenario: Scenario) -> App:
+    def run(scenario: Scenario) -> Runtime:
         async def main() -> None:
             service = staff_service(app)
             assert service is not None

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
+from bot.daemon.runtime import Runtime
 from bot.domain.models import DeliveryState
+from bot.reports.views import local
 from bot.staff.chat import staff_service
 from bot.staff.replies import HELP, REFUSAL
-from bot.views import local
-from bot.wiring import App, build_app
+from bot.wiring import build_app
 from tests.conftest import make_settings
 from tests.staff.conftest import STAFF, STRANGER, Chat, Scenario
 
-RunChat = Callable[[Scenario], App]
-needs_fetch = pytest.mark.skipif(importlib.util.find_spec("bot.ingest.story") is None,
-                                 reason="bot.ingest.story (URL fetching) is not there yet")
+RunChat = Callable[[Scenario], Runtime]
 
 
-def articles(app: App) -> list[tuple[int, str, str]]:
+def articles(app: Runtime) -> list[tuple[int, str, str]]:
     """(id, title, source) of every queued story."""
     return [(a.id, a.title, a.source) for a, _ in app.queue.list_articles()]
 
 
-@needs_fetch
 def test_staff_link_is_queued_and_answered_with_times_and_previews(
         run_chat: RunChat, pages: str) -> None:
     """A staff member's link is fetched and queued; the bot answers with the title, each
@@ -64,7 +59,6 @@ def test_stranger_is_refused_and_nothing_is_queued(run_chat: RunChat, pages: str
     assert articles(app) == []
 
 
-@needs_fetch
 def test_forwarded_message_with_a_link_is_queued(run_chat: RunChat, pages: str) -> None:
     """A forwarded channel post whose link is an entity is queued like a typed link."""
     got: list[dict[str, object]] = []

@@ -1,0 +1,148 @@
+"""``crosspost queue …``: add, import, list, show, cancel, retry."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bot.cli.context import Context, emit, json_option, pass_ctx
+from bot.domain.errors import InputError
+from bot.domain.models import DeliveryState, Priority
+from bot.reports.views import article_json, article_text, local
+
+
+@click.group()
+def queue() -> None:
+    """Add stories to the queue and see what is waiting and why."""
+
+
+@queue.command("add")
+@click.argument("url")
+@click.option("--title", help="Headline (fetched from the page when omitted).")
+@click.option("--body-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="File with the story text (plain, Markdown or HTML); '-' for stdin.")
+@click.option("--image-url", help="Lead image URL.")
+@click.option("--priority", type=click.Choice([p.value for p in Priority]), default="normal",
+              show_default=True, help="'breaking' takes the breaking-news lane.")
+@click.option("--not-before", metavar="ISO8601", help="Earliest time to post, with offset.")
+@click.option("--targets", metavar="A,B", help="Only these targets (default: all enabled).")
+@json_option
+@pass_ctx
+def add(ctx: Context, url: str, title: str | None, body_file: Path | None, image_url: str | None,
+        priority: str, not_before: str | None, targets: str | None, as_json: bool) -> None:
+    """Queue one story; prints its id (the existing one when the URL was queued before)."""
+
+    from bot.intake.queueing import parse_time
+    from bot.intake.stories import queue_story
+
+    if not_before is not None:
+        try:
+            parse_time(not_before)
+        except InputError as exc:
+            raise InputError(f"--not-before: {exc}") from None
+    app = ctx.app()
+    if body_file is not None and not title:
+        raise InputError("--title is required with --body-file")
+    text = None
+    if body_file is not None:
+        text = sys.stdin.read() if str(body_file) == "-" else _read(body_file)
+    data = {"url": url, "title": title, "text": text, "image_url": image_url,
+            "priority": priority, "not_before": not_before,
+            "targets": [t.strip() for t in targets.split(",") if t.strip()] if targets else None}
+    added = queue_story(app.intake, {k: v for k, v in data.items() if v is not None}, source="cli",
+                        fetch_text=body_file is None)
+    article, deliveries = app.queue.get_article(added.article_id)
+    note = "queued" if added.created else "already queued"
+    emit(article_json(article, deliveries) | {"created": added.created}, as_json,
+         f"{article.id}" if not ctx.verbose else f"{article.id} ({note})")
+    if not as_json and not added.created:
+        click.echo(f"note: {url} was already queued as story {article.id}", err=True)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+
+
+@queue.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@pass_ctx
+def import_(ctx: Context, file: Path, as_json: bool) -> int:
+    """Queue one story per JSON line (url, title, text, image_url, priority, targets,
+    not_before); bad lines are reported by number and the good ones are still queued."""
+    app = ctx.app()
+    raw = _read(file) if str(file) != "-" else sys.stdin.read()
+    lines = [line.removesuffix("\r") for line in raw.split("\n")]  # JSON may hold U+2028 raw
+    result = app.intake.import_lines(lines, source="import")
+    data = {"added": result.added, "existing": result.existing,
+            "errors": [{"line": n, "error": e} for n, e in result.errors]}
+    text = (f"queued {len(result.added)}, already queued {len(result.existing)}, "
+            f"refused {len(result.errors)}")
+    emit(data, as_json, text)
+    for number, error in result.errors:
+        if not as_json:
+            click.echo(f"{file}:{number}: {error}", err=True)
+    return 1 if result.errors else 0
+
+
+@queue.command("list")
+@click.option("--state", type=click.Choice([s.value for s in DeliveryState]),
+              help="Only stories with a delivery in this state.")
+@click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
+@json_option
+@pass_ctx
+def list_(ctx: Context, state: str | None, limit: int, as_json: bool) -> None:
+    """Stories, newest first, with each target's state and planned time."""
+    app = ctx.app()
+    rows = app.queue.list_articles(state=DeliveryState(state) if state else None, limit=limit)
+    tz = app.settings.timezone
+    lines = []
+    for article, deliveries in rows:
+        lines.append(f"#{article.id} [{article.priority.value}] {article.title[:70]}")
+        for d in deliveries:
+            when = local(d.planned_at, tz) if d.state is DeliveryState.PENDING else ""
+            why = f" — {d.last_error}" if d.last_error and d.state is not DeliveryState.PUBLISHED \
+                else ""
+            lines.append(f"    {d.target:<16} {d.state.value:<12} {when}{why}")
+    emit([article_json(a, ds) for a, ds in rows], as_json, "\n".join(lines) or "queue is empty")
+
+
+@queue.command("show")
+@click.argument("article_id", type=int)
+@json_option
+@pass_ctx
+def show(ctx: Context, article_id: int, as_json: bool) -> None:
+    """One story: every delivery's state, planned time, text, attempts and last error."""
+    app = ctx.app()
+    article, deliveries = app.queue.get_article(article_id)
+    emit(article_json(article, deliveries), as_json,
+         article_text(article, deliveries, app.settings.timezone))
+
+
+@queue.command("cancel")
+@click.argument("article_id", type=int)
+@json_option
+@pass_ctx
+def cancel(ctx: Context, article_id: int, as_json: bool) -> None:
+    """Cancel a story's deliveries that have not gone out."""
+    moved = ctx.app().intake.cancel(article_id)
+    emit({"id": article_id, "cancelled": moved}, as_json,
+         f"cancelled {moved} deliver{'y' if moved == 1 else 'ies'} of story {article_id}")
+
+
+@queue.command("retry")
+@click.argument("article_id", type=int)
+@json_option
+@pass_ctx
+def retry(ctx: Context, article_id: int, as_json: bool) -> None:
+    """Send again, on purpose, a story's failed, expired, cancelled or needs_review deliveries."""
+    moved = ctx.app().intake.retry(article_id)
+    emit({"id": article_id, "retried": moved}, as_json,
+         f"{moved} deliver{'y' if moved == 1 else 'ies'} of story {article_id} queued again")

@@ -1,0 +1,1 @@
+"""Configuration: the settings models, loading them from file and environment, schedule config."""

@@ -1,0 +1,107 @@
+"""Feed polling inside the daemon: one APScheduler interval job per feed, each on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.config.settings import FeedConfig
+from bot.domain.errors import ConfigError
+from bot.ingest.fetch import Fetcher
+from bot.intake.feeds import FeedPoller, PollResult, backoff, feed_interval
+from bot.store.feeds import FeedStore
+
+if TYPE_CHECKING:
+    from bot.daemon.runtime import Runtime
+
+log = logging.getLogger("crosspost.feeds")
+MAX_THREADS = 16
+
+
+def check_feeds(feeds: list[FeedConfig]) -> None:
+    """``ConfigError`` for a repeated feed name or an interval that is not a duration."""
+    names: set[str] = set()
+    for index, feed in enumerate(feeds):
+        if feed.name in names:
+            raise ConfigError(f"feed name {feed.name!r} is used twice", key=f"feeds[{index}].name")
+        names.add(feed.name)
+        feed_interval(feed, index)
+
+
+def make_poller(app: Runtime, fetcher: Fetcher, store: FeedStore | None = None) -> FeedPoller:
+    """A poller queueing through the app's intake, fetching with ``fetcher``."""
+    return FeedPoller(intake=app.intake, store=store or FeedStore(engine=app.engine),
+                      fetcher=fetcher, clock=app.clock, find_story=app.queue.find_by_canonical)
+
+
+class FeedRunner:
+    """Runs one feed's poll: the network part in a worker thread, the queueing in the loop."""
+
+    def __init__(self, *, app: Runtime, store: FeedStore, threads: int = MAX_THREADS,
+                 fetcher_factory: Callable[[], Fetcher] | None = None) -> None:
+        self.app = app
+        self.store = store
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="feed")
+        self.fetcher_factory = fetcher_factory or (lambda: Fetcher(settings=self.app.settings.fetch))
+
+    def close(self) -> None:
+        """Stop the worker threads (after the polls in flight)."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, name: str) -> PollResult | None:
+        """Poll feed ``name`` unless it is backing off; never raises (errors are recorded)."""
+        feed = next((f for f in self.app.settings.feeds if f.name == name), None)
+        if feed is None:
+            return None
+        state = self.store.get(name)
+        now = self.app.clock.now()
+        if state and state.failures and state.next_poll_at and state.next_poll_at > now:
+            return None
+        fetcher = self.fetcher_factory()
+        poller = make_poller(self.app, fetcher, self.store)
+        try:
+            loop = asyncio.get_running_loop()
+            found = await loop.run_in_executor(self.pool, poller.collect, feed)
+            result = poller.commit(found)
+        except Exception as exc:  # a broken feed must not stop the scheduler or other feeds
+            log.exception("feed poll crashed", extra={"feed": name})
+            failures = state.failures + 1 if state else 1
+            self.store.record_failure(name, now=now, error=f"{type(exc).__name__}: {exc}",
+                                      next_poll_at=now + backoff(feed_interval(feed), failures))
+            return None
+        finally:
+            fetcher.close()
+        if result.queued:
+            log.info("feed queued stories", extra={"feed": name, "count": len(result.queued)})
+        return result
+
+
+def feed_jobs(app: Runtime) -> Callable[[Any], None] | None:
+    """Adds one interval job per configured feed to the daemon's scheduler (None: no feeds)."""
+    feeds = list(app.settings.feeds)
+    if not feeds:
+        return None
+    check_feeds(feeds)
+    store = FeedStore(engine=app.engine)
+    now = app.clock.now()
+    for feed in feeds:
+        store.ensure(feed.name, feed.url, now)
+    runner = FeedRunner(app=app, store=store, threads=min(len(feeds), MAX_THREADS))
+
+    def add(scheduler: Any) -> None:
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        start = datetime.now(UTC)
+        for index, feed in enumerate(feeds):
+            every = feed_interval(feed, index)
+            first = start + min(timedelta(seconds=2 + 3 * index), every)
+            scheduler.add_job(runner.run, IntervalTrigger(seconds=every.total_seconds()),
+                              args=[feed.name], id=f"feed:{feed.name}", name=f"feed {feed.name}",
+                              max_instances=1, coalesce=True, next_run_time=first,
+                              misfire_grace_time=int(every.total_seconds()), replace_existing=True)
+
+    return add

@@ -1,0 +1,44 @@
+"""What a running crosspost holds: settings, clock, store, intake, planner, publishers, dispatcher.
+
+Built by ``bot.wiring``; the daemon swaps its settings, publishers and dispatcher on a config
+reload, so the doors (API, staff chat) that share it always see the running config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from bot.config.settings import Settings
+from bot.daemon.dispatch import Dispatcher
+from bot.daemon.planning import Planner
+from bot.domain.ports import Clock, Publisher
+from bot.intake.queueing import Intake
+from bot.store.queue import QueueStore
+from bot.store.state import StateStore
+
+
+@dataclass
+class Runtime:
+    """Everything a command needs, built once from settings."""
+
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    queue: QueueStore
+    state: StateStore
+    intake: Intake
+    planner: Planner
+    publishers: list[Publisher] = field(default_factory=list)
+    dispatcher: Dispatcher | None = None
+
+    async def aclose(self) -> None:
+        """Close publishers' connections and the database pool."""
+        for publisher in self.publishers:
+            await publisher.aclose()
+        self.publishers.clear()
+
+    def dispose(self) -> None:
+        """Release the database engine."""
+        self.engine.dispose()

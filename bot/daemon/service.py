@@ -1,0 +1,353 @@
+"""The daemon: APScheduler jobs that publish due posts, watch the queue, and reload the config
+file (a valid change takes effect, a broken one is refused and the running config stays)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from datetime import UTC, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot.config.settings import Settings
+from bot.daemon.dispatch import Dispatcher, Pacers
+from bot.daemon.runtime import Runtime
+from bot.domain.errors import ConfigError
+from bot.domain.ports import Publisher
+from bot.store.lock import PublisherLock
+
+log = logging.getLogger("crosspost.service")
+
+WATCH_SECONDS = 1.0
+RECOVER_SECONDS = 30.0
+
+
+JobFactory = Callable[[Runtime], Callable[[Any], None] | None]
+"""Given the runtime, a function that adds jobs to the scheduler (or None: nothing to add)."""
+
+DispatcherFactory = Callable[[Settings, Pacers | None, Callable[..., None] | None],
+                             tuple[Dispatcher, list[Publisher]]]
+"""Builds a dispatcher for settings (carrying over pacing and the publish hook) and returns it
+with the publishers it opened; nothing else changes until the daemon swaps it in."""
+
+
+class Service(Protocol):
+    """Something that runs inside the daemon's event loop (HTTP API, staff chat)."""
+
+    async def start(self) -> None:
+        """Start serving (returns once started)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        ...
+
+
+class Daemon:
+    """Sleeps until the next planned time or a change; publishes; reloads config on edit."""
+
+    def __init__(
+        self,
+        *,
+        app: Runtime,
+        make_dispatcher: DispatcherFactory,
+        config_file: Path | None = None,
+        load: Callable[[Path], Settings] | None = None,
+        watch_seconds: float = WATCH_SECONDS,
+        job_factories: list[JobFactory] | None = None,
+        services: list[Service] | None = None,
+    ) -> None:
+        self.app = app
+        self.make_dispatcher = make_dispatcher
+        self.config_file = config_file
+        self.load = load
+        self.watch_seconds = watch_seconds
+        self.job_factories = job_factories or []
+        self._factory_jobs: set[str] = set()
+        self.services = services or []
+        self._lock = asyncio.Lock()
+        self._stop = asyncio.Event()
+        self._revision = -1
+        self._mtime = self._config_mtime()
+        self._scheduler: Any = None
+        self.lost_lock = False
+        self._publisher_lock: PublisherLock | None = None
+
+    # -- one-shot -------------------------------------------------------------------------
+    async def run_once(self) -> int:
+        """Recover, plan, publish everything due now, and return the number of attempts."""
+        dispatcher = self._dispatcher()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # finish the send in hand, then stop
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, dispatcher.stop)
+        with PublisherLock(self.app.engine):
+            await dispatcher.recover()
+            total = 0
+            for _ in range(10_000):
+                self.app.planner.replan()
+                sent = await dispatcher.publish_due()
+                total += sent
+                wake = dispatcher.next_wake()
+                if not sent and wake is None:
+                    break
+                if wake is not None and not sent:
+                    await asyncio.sleep(wake)  # a paced chat: everything due still goes out
+            return total
+
+    def _dispatcher(self) -> Dispatcher:
+        """The running dispatcher, built from the running settings on first use."""
+        if self.app.dispatcher is None:
+            dispatcher, opened = self.make_dispatcher(self.app.settings, None, None)
+            self.app.publishers.extend(opened)
+            self.app.dispatcher = dispatcher
+        return self.app.dispatcher
+
+    # -- hot reload -----------------------------------------------------------------------
+    def _config_mtime(self) -> float | None:
+        if self.config_file is None:
+            return None
+        try:
+            return self.config_file.stat().st_mtime
+        except OSError:
+            return None
+
+    def _refuse(self, error: str) -> bool:
+        now = self.app.clock.now()
+        log.error("config change refused; the running config stays", extra={"error": error})
+        self.app.state.put("config_refused", {"at": now.isoformat(), "error": error}, now)
+        return False
+
+    async def reload(self) -> bool:
+        """Load the config file again; a valid change takes effect, a broken one is refused.
+
+        The new publishers are built before the old ones are let go, so a change that fails
+        half-way (a token a client library refuses) leaves the running config publishing.
+        """
+        self._mtime = self._config_mtime()
+        if self.config_file is None or self.load is None or self._stop.is_set():
+            return False
+        now = self.app.clock.now()
+        try:
+            settings = self.load(self.config_file)
+        except ConfigError as exc:
+            return self._refuse(str(exc))
+        async with self._lock:
+            if self._stop.is_set():
+                return False
+            old = self.app.dispatcher
+            try:
+                new, opened = self.make_dispatcher(
+                    settings, old.pacers if old else None,  # chat pacing carries over
+                    old.on_published if old else None)
+            except Exception as exc:
+                return self._refuse(f"{type(exc).__name__}: {exc}")
+            if old is not None:
+                old.stop()
+                await old.drain()
+            await self.app.aclose()
+            self.app.publishers.extend(opened)
+            new.on_lane_done = self._lane_finished
+            self.app.dispatcher = new
+            self.app.settings = settings
+            self.app.intake.settings = settings
+            self.app.planner.use(settings)
+            self._resume_paused("config reload")
+            self.app.state.put("config_refused", None, now)
+            self.app.state.put("config_loaded", {"at": now.isoformat()}, now)
+            self.app.planner.replan()
+        if self._scheduler is not None and self._scheduler.running:
+            try:
+                self._add_factory_jobs()
+            except ConfigError as exc:
+                log.error("feeds not restarted after reload", extra={"error": str(exc)})
+        log.info("config reloaded", extra={"file": str(self.config_file)})
+        self._reschedule_soon()
+        return True
+
+    # -- the daemon -----------------------------------------------------------------------
+    async def run(self) -> None:
+        """Run until SIGINT/SIGTERM (or ``stop()``)."""
+
+        self._publisher_lock = PublisherLock(self.app.engine)
+        with self._publisher_lock:
+            await self._run()
+
+    async def _run(self) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        dispatcher = self._dispatcher()
+        dispatcher.on_lane_done = self._lane_finished
+        self._install_signals()
+        self._resume_paused("restart")
+        recovered = await dispatcher.recover()
+        if recovered:
+            log.info("resolved interrupted sends", extra={"count": recovered})
+        self.app.planner.replan()
+        self._revision = self.app.queue.revision()
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        started: list[Service] = []
+        try:
+            for service in self.services:  # before any post can go out
+                await service.start()
+                started.append(service)
+            self._scheduler.add_job(self._watch, IntervalTrigger(seconds=self.watch_seconds),
+                                    id="watch", max_instances=1, coalesce=True)
+            self._scheduler.add_job(self._recover, IntervalTrigger(seconds=RECOVER_SECONDS),
+                                    id="recover", max_instances=1, coalesce=True)
+            self._add_factory_jobs()
+            self._scheduler.start()
+            self._schedule_dispatch()
+            targets = ", ".join(t.name for t in self.app.settings.targets) or "none"
+            log.info("crosspost running", extra={"targets": targets})
+            await self._stop.wait()
+        finally:
+            self._stop.set()
+            await self._shutdown(started)
+            log.info("crosspost stopped")
+
+    async def _shutdown(self, services: list[Service]) -> None:
+        """Stop lanes first (each finishes the post in hand), then the doors, then the rest;
+        one failing step does not skip the others."""
+        dispatcher = self.app.dispatcher
+        if dispatcher is not None:
+            dispatcher.stop()
+        for service in reversed(services):
+            try:
+                await service.stop()
+            except Exception:
+                log.exception("a service failed to stop")
+        if dispatcher is not None:
+            await dispatcher.drain()
+        async with self._lock:
+            if self._scheduler is not None and self._scheduler.running:
+                self._scheduler.shutdown(wait=False)
+            await self.app.aclose()
+
+    @property
+    def alive(self) -> bool:
+        """True while the scheduler runs (for health checks)."""
+        return bool(self._scheduler is not None and self._scheduler.running
+                    and not self._stop.is_set())
+
+    def _add_factory_jobs(self) -> None:
+        """(Re)create jobs that depend on config, such as one poller per feed."""
+        for job_id in self._factory_jobs:
+            if self._scheduler.get_job(job_id):
+                self._scheduler.remove_job(job_id)
+        before = {job.id for job in self._scheduler.get_jobs()}
+        for factory in self.job_factories:
+            add = factory(self.app)
+            if add is not None:
+                add(self._scheduler)
+        self._factory_jobs = {job.id for job in self._scheduler.get_jobs()} - before
+
+    def _resume_paused(self, why: str) -> None:
+        """Give targets paused by an auth error one new try after a restart or reload (the
+        operator may have fixed the token or the bot's rights); a target still refused is
+        paused again by its next attempt."""
+        for name, st in self.app.state.targets().items():
+            if st.paused_reason:
+                self.app.state.resume(name)
+                log.info("trying paused target again", extra={"target": name, "after": why,
+                                                               "was": st.paused_reason})
+
+    def stop(self) -> None:
+        """Ask the daemon to stop after the current send."""
+        self._stop.set()
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop)
+        with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+
+    def _schedule_dispatch(self) -> None:
+        """Wake the dispatch job at the next planned time (or not at all when nothing waits)."""
+        from apscheduler.triggers.date import DateTrigger
+
+        dispatcher = self.app.dispatcher
+        assert dispatcher is not None
+        now = self.app.clock.now()
+        blocked = dispatcher.blocked_targets(now)
+        busy = [*blocked, *dispatcher.busy_targets]
+        nxt = self.app.queue.next_planned_at(exclude_targets=busy)
+        wakes = [st.blocked_until for name, st in self.app.state.targets().items()
+                 if name in blocked and not st.paused_reason and st.blocked_until]
+        pace = dispatcher.next_wake()
+        if pace is not None:
+            wakes.append(now + timedelta(seconds=pace))
+        if wakes and (nxt is None or min(wakes) < nxt):
+            nxt = min(wakes)
+        job = self._scheduler.get_job("dispatch")
+        if nxt is None:
+            if job:
+                job.remove()
+            return
+        run_at = max(nxt, now)
+        if job is not None and job.next_run_time is not None and job.next_run_time <= run_at:
+            return
+        self._scheduler.add_job(self._dispatch, DateTrigger(run_at), id="dispatch",
+                                replace_existing=True, misfire_grace_time=None,
+                                max_instances=2, coalesce=True)  # serialized by the lock
+
+    async def _dispatch(self) -> None:
+        """Re-plan, then start a lane for each target with posts due now (lanes run on)."""
+        async with self._lock:
+            dispatcher = self.app.dispatcher
+            if dispatcher is None or self._stop.is_set():
+                return
+            try:
+                self.app.planner.replan()
+                await dispatcher.run_due()
+            except Exception:
+                log.exception("dispatch failed; will try again")
+                await asyncio.sleep(1)
+        self._reschedule_soon()
+
+    def _lane_finished(self) -> None:
+        """A lane is done: re-plan what it leaves and start what is due, right away."""
+        if self._scheduler is None or not self._scheduler.running or self._stop.is_set():
+            return
+        from apscheduler.triggers.date import DateTrigger
+
+        self._scheduler.add_job(self._dispatch, DateTrigger(self.app.clock.now()), id="dispatch",
+                                replace_existing=True, misfire_grace_time=None,
+                                max_instances=2, coalesce=True)  # serialized by the lock
+
+    def _reschedule_soon(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            job = self._scheduler.get_job("dispatch")
+            if job is not None and job.next_run_time is None:
+                job.remove()
+            self._schedule_dispatch()
+
+    async def _watch(self) -> None:
+        """Every second: a queue change or a config edit re-plans; a due post wakes dispatch."""
+        if self._config_mtime() != self._mtime:
+            await self.reload()
+        revision = self.app.queue.revision()
+        if revision != self._revision:
+            self._revision = revision
+            async with self._lock:
+                self.app.planner.replan()
+        self._reschedule_soon()
+
+    async def _recover(self) -> None:
+        lock = self._publisher_lock
+        if lock is not None and not lock.verify():
+            log.critical("lost the one-publisher lock (database session cut); stopping so "
+                         "that two publishers never run at once — restart to take it again")
+            self.lost_lock = True
+            self.stop()
+            return
+        async with self._lock:
+            dispatcher = self.app.dispatcher
+            if dispatcher is not None:
+                await dispatcher.recover()

@@ -1,0 +1,2 @@
+"""The stable views people and scripts read: JSON shapes, status, preview, schedule and feed
+reports."""
