@@ -48,6 +48,8 @@ def add(ctx: Context, url: str, title: str | None, body_file: Path | None, image
     text = None
     if body_file is not None:
         text = sys.stdin.read() if str(body_file) == "-" else _read(body_file)
+        if not text.strip():
+            raise InputError(f"--body-file {body_file}: the story text is empty")
     data = {"url": url, "title": title, "text": text, "image_url": image_url,
             "priority": priority, "not_before": not_before,
             "targets": [t.strip() for t in targets.split(",") if t.strip()] if targets else None}
@@ -70,6 +72,15 @@ def _read(path: Path) -> str:
         raise InputError(f"{path}: not UTF-8 text") from None
 
 
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder") from None
+
+
 @queue.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
@@ -78,9 +89,17 @@ def import_(ctx: Context, file: Path, as_json: bool) -> int:
     """Queue one story per JSON line (url, title, text, image_url, priority, targets,
     not_before); bad lines are reported by number and the good ones are still queued."""
     app = ctx.app()
-    raw = _read(file) if str(file) != "-" else sys.stdin.read()
-    lines = [line.removesuffix("\r") for line in raw.split("\n")]  # JSON may hold U+2028 raw
+    raw = _read_bytes(file) if str(file) != "-" else sys.stdin.buffer.read()
+    lines: list[str] = []
+    undecodable: list[tuple[int, str]] = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):  # JSON may hold U+2028 raw
+        try:
+            lines.append(line.removesuffix(b"\r").decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            undecodable.append((number, f"not UTF-8 text (byte {exc.start + 1} of the line)"))
+            lines.append("")  # skipped; the other lines are still read
     result = app.intake.import_lines(lines, source="import")
+    result.errors[:] = sorted([*result.errors, *undecodable])
     data = {"added": result.added, "existing": result.existing,
             "errors": [{"line": n, "error": e} for n, e in result.errors]}
     text = (f"queued {len(result.added)}, already queued {len(result.existing)}, "

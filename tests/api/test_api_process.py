@@ -84,6 +84,14 @@ def test_refused_stories_get_422_in_plain_words(running_api: RunningApi,
     assert words in answer.json()["detail"][0]["msg"]
 
 
+def test_repeated_target_names_are_one_target(running_api: RunningApi) -> None:
+    """A target named twice is one delivery: 201, never a 503 database problem."""
+    answer = running_api.client.post("/api/articles", json=story("twice", targets=["tg", "tg"],
+                                                                 not_before=later()))
+    assert answer.status_code == 201, answer.text
+    assert [d["target"] for d in answer.json()["deliveries"]] == ["tg"]
+
+
 def test_not_json_gets_422(running_api: RunningApi) -> None:
     """A body that is not JSON is a 422, not a server error."""
     answer = running_api.client.post("/api/articles", content=b"{not json",
