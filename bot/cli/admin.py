@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli.context import Context, emit, json_option, pass_ctx
-from bot.domain.errors import InputError, StoreError
+from bot.domain.errors import InputError, PublishError, StoreError
 
 if TYPE_CHECKING:
     from bot.daemon.runtime import Runtime
@@ -43,7 +43,11 @@ def run(ctx: Context, once: bool) -> None:
 
     sent = asyncio.run(main())
     if once:
-        click.echo(f"attempted {sent} deliver{'y' if sent == 1 else 'ies'}")
+        published = app.dispatcher.published if app.dispatcher is not None else 0
+        click.echo(f"attempted {sent} deliver{'y' if sent == 1 else 'ies'}, published {published}")
+        if sent and not published:
+            raise PublishError(f"none of the {sent} attempted deliveries went out: "
+                                     "see `crosspost status` and `queue show ID`")
 
 
 def _add_doors(app: Runtime, daemon: Daemon) -> None:

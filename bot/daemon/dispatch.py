@@ -97,6 +97,7 @@ class Dispatcher:
         self.on_published = on_published
         self.on_lane_done = on_lane_done
         self.attempts = 0
+        self.published = 0  # deliveries this dispatcher saw through to ``published``
         self._active: set[int] = set()
         self._claimed: dict[int, datetime] = {}
         self._halted: set[str] = set()
@@ -274,6 +275,7 @@ class Dispatcher:
         if not self._finish(d, attempt_id, state=S.PUBLISHED, now=self.clock.now(),
                             outcome=outcome, receipt=receipt):
             return
+        self.published += 1
         _log(d, "published", post_id=receipt.post_ids[0] if receipt.post_ids else None,
              permalink=receipt.permalink)
         if self.on_published and started is not None:
