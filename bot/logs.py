@@ -60,13 +60,14 @@ def _short(value: Any) -> str:
     return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
 
 
-def setup_logging(fmt: str = "text", *, verbose: bool = False) -> None:
-    """Send the project's logs to stderr in the chosen format."""
+def setup_logging(fmt: str = "text", *, verbose: bool = False, daemon: bool = True) -> None:
+    """Send the project's logs to stderr in the chosen format: the daemon logs what it does
+    (INFO); other commands only warnings and errors, unless ``verbose`` (DEBUG)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO if daemon else logging.WARNING)
     for noisy in ("httpx", "httpcore", "apscheduler", "telegram", "tweepy", "urllib3",
                   "alembic", "requests_oauthlib", "oauthlib", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

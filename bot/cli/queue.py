@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli.context import Context, emit, json_option, pass_ctx
 from bot.domain.errors import InputError
 from bot.domain.models import DeliveryState, Priority
-from bot.reports.views import article_json, article_text, local
+from bot.reports.views import article_json, article_text, local, outlook
+
+if TYPE_CHECKING:
+    from bot.daemon.runtime import Runtime
 
 
 @click.group()
@@ -59,8 +63,11 @@ def add(ctx: Context, url: str, title: str | None, body_file: Path | None, image
     note = "queued" if added.created else "already queued"
     emit(article_json(article, deliveries) | {"created": added.created}, as_json,
          f"{article.id}" if not ctx.verbose else f"{article.id} ({note})")
-    if not as_json and not added.created:
-        click.echo(f"note: {url} was already queued as story {article.id}", err=True)
+    if not as_json:
+        if not added.created:
+            click.echo(f"note: {url} was already queued as story {article.id}", err=True)
+        for d in deliveries:  # for people; stdout stays the id alone for scripts
+            click.echo(f"  {d.target}: {outlook(d, app.settings.timezone)}", err=True)
 
 
 def _read(path: Path) -> str:
@@ -126,11 +133,16 @@ def list_(ctx: Context, state: str | None, limit: int, as_json: bool) -> None:
     for article, deliveries in rows:
         lines.append(f"#{article.id} [{article.priority.value}] {article.title[:70]}")
         for d in deliveries:
-            when = local(d.planned_at, tz) if d.state is DeliveryState.PENDING else ""
+            when = ""
+            if d.state is DeliveryState.PENDING:
+                when = local(d.planned_at, tz)
+            elif d.state is DeliveryState.PUBLISHED:
+                when = local(d.published_at, tz)
             why = f" — {d.last_error}" if d.last_error and d.state is not DeliveryState.PUBLISHED \
                 else ""
             lines.append(f"    {d.target:<16} {d.state.value:<12} {when}{why}")
-    emit([article_json(a, ds) for a, ds in rows], as_json, "\n".join(lines) or "queue is empty")
+    empty = f"no story has a {state} delivery" if state else "queue is empty"
+    emit([article_json(a, ds) for a, ds in rows], as_json, "\n".join(lines) or empty)
 
 
 @queue.command("show")
@@ -151,9 +163,12 @@ def show(ctx: Context, article_id: int, as_json: bool) -> None:
 @pass_ctx
 def cancel(ctx: Context, article_id: int, as_json: bool) -> None:
     """Cancel a story's deliveries that have not gone out."""
-    moved = ctx.app().intake.cancel(article_id)
-    emit({"id": article_id, "cancelled": moved}, as_json,
-         f"cancelled {moved} deliver{'y' if moved == 1 else 'ies'} of story {article_id}")
+    app = ctx.app()
+    moved = app.intake.cancel(article_id)
+    text = f"cancelled {moved} deliver{'y' if moved == 1 else 'ies'} of story {article_id}"
+    if not moved:
+        text = f"nothing to cancel: story {article_id} has no delivery waiting ({_states(app, article_id)})"
+    emit({"id": article_id, "cancelled": moved}, as_json, text)
 
 
 @queue.command("retry")
@@ -162,6 +177,16 @@ def cancel(ctx: Context, article_id: int, as_json: bool) -> None:
 @pass_ctx
 def retry(ctx: Context, article_id: int, as_json: bool) -> None:
     """Send again, on purpose, a story's failed, expired, cancelled or needs_review deliveries."""
-    moved = ctx.app().intake.retry(article_id)
-    emit({"id": article_id, "retried": moved}, as_json,
-         f"{moved} deliver{'y' if moved == 1 else 'ies'} of story {article_id} queued again")
+    app = ctx.app()
+    moved = app.intake.retry(article_id)
+    text = f"{moved} deliver{'y' if moved == 1 else 'ies'} of story {article_id} queued again"
+    if not moved:
+        text = (f"nothing to retry: only failed, expired, cancelled or needs_review deliveries are "
+                f"sent again, and story {article_id} has none ({_states(app, article_id)})")
+    emit({"id": article_id, "retried": moved}, as_json, text)
+
+
+def _states(app: Runtime, article_id: int) -> str:
+    """``tg published, xa cancelled``: where each of a story's deliveries stands."""
+    _, deliveries = app.queue.get_article(article_id)
+    return ", ".join(f"{d.target} {d.state.value}" for d in deliveries) or "no targets"

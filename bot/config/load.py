@@ -120,6 +120,33 @@ def load_settings(
     return settings
 
 
+def fallback_settings(path: str | Path | None = None, *, env_file: str | Path | None = ".env",
+                      environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings good enough to find the database while the config file is broken (``status``
+    still reports): ``database_url`` from the environment, ``.env`` or the file if it parses,
+    else the default; everything else at its default."""
+    file = config_path(path, environ)
+    env = {**read_dotenv(env_file), **(os.environ if environ is None else environ)}
+    url = env.get(f"{ENV_PREFIX}DATABASE_URL")
+    timezone = env.get(f"{ENV_PREFIX}TIMEZONE")
+    if url is None or timezone is None:
+        try:
+            data = read_toml(file)
+        except ConfigError:
+            data = {}
+        url = url or (data.get("database_url") if isinstance(data.get("database_url"), str) else None)
+        timezone = timezone or (data.get("timezone") if isinstance(data.get("timezone"), str) else None)
+    fields: dict[str, Any] = {"database_url": url or Settings.model_fields["database_url"].default}
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(timezone or "UTC")
+        fields["timezone"] = timezone or "UTC"
+    except (ValueError, KeyError, OSError):
+        fields["timezone"] = "UTC"
+    return resolve_paths(Settings.model_construct(**fields), base=file.parent)
+
+
 def resolve_paths(settings: Settings, *, base: Path) -> Settings:
     """``settings`` with a relative SQLite database path and ``outbox_dir`` made absolute
     against ``base`` (the config file's folder)."""

@@ -312,7 +312,8 @@ class Dispatcher:
                 fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
                     error=decision.reason, error_kind=kind, planned_at=decision.at)
             case Action.PAUSE_TARGET:
-                self.state.pause(d.target, decision.reason, now)
+                # the target's own reason, without the delivery's "target paused: " prefix
+                self.state.pause(d.target, decision.reason.removeprefix("target paused: "), now)
                 self._halted.add(d.target)
                 fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
                     error=decision.reason, error_kind=kind, planned_at=d.planned_at)

@@ -428,6 +428,16 @@ class QueueStore:
             ).all()
         return {(r[0], r[1]): int(r[2]) for r in rows}
 
+    def expired_since(self, since: datetime) -> dict[str, int]:
+        """Deliveries per target that expired at or after ``since`` (expiry is their last change)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries.c.target, func.count())
+                .where(deliveries.c.state == S.EXPIRED.value, deliveries.c.updated_at >= since)
+                .group_by(deliveries.c.target)
+            ).all()
+        return {r[0]: int(r[1]) for r in rows}
+
     def last_published(self) -> dict[str, datetime]:
         """The last publish time per target."""
         with self.engine.connect() as conn:

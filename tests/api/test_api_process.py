@@ -92,6 +92,15 @@ def test_repeated_target_names_are_one_target(running_api: RunningApi) -> None:
     assert [d["target"] for d in answer.json()["deliveries"]] == ["tg"]
 
 
+def test_created_story_says_when_each_target_posts(running_api: RunningApi) -> None:
+    """The answer to a new story carries each delivery's outlook: when it posts (or that it
+    will not, and why), in words, beside planned_at and plan_reason."""
+    answer = running_api.client.post("/api/articles", json=story("outlook", not_before=later()))
+    assert answer.status_code == 201, answer.text
+    for d in answer.json()["deliveries"]:
+        assert d["outlook"].startswith(("posts ", "not planned yet: ", "will not post: ")), d
+
+
 def test_not_json_gets_422(running_api: RunningApi) -> None:
     """A body that is not JSON is a 422, not a server error."""
     answer = running_api.client.post("/api/articles", content=b"{not json",
