@@ -23,6 +23,7 @@ _TLDS = (
     "blog|live|tv|me|uk|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|cz|sk|hu|ro|bg|gr|pt|ie|ee|lv|lt|"
     "ua|ru|by|kz|ge|am|tr|il|in|jp|cn|kr|tw|hk|sg|au|nz|ca|us|mx|br|ar|cl|za|ng|ke|eg"
 )
+_TLD_SET = frozenset(_TLDS.split("|"))
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _BIDI = "\u202a-\u202e\u2066-\u2069"  # directional formatting marks end a link
 _PATH = rf"(?:[/?#][^\s{_BIDI}]*)?"
@@ -49,8 +50,13 @@ def link_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _valid_host(host: str) -> bool:
-    """Every label of the host fits DNS's 63 characters once punycode-encoded."""
+    """A host X links: it ends in a top-level domain X knows (one from the list above, or a
+    non-ASCII one such as ``.پاکستان``; ``.example`` and ``.test`` are not linked), and every
+    label fits DNS's 63 characters once punycode-encoded."""
     name = host.rsplit("@", 1)[-1].split(":", 1)[0]
+    tld = name.rsplit(".", 1)[-1]
+    if "." not in name or (tld.isascii() and tld.lower() not in _TLD_SET):
+        return False
     for label in name.split("."):
         size = len(label) if label.isascii() else len("xn--") + len(label.encode("punycode"))
         if not 0 < size <= 63:

@@ -47,6 +47,7 @@ def test_fake_counter_passes_twitter_text_conformance(case: dict[str, Any]) -> N
     ("Details at bbc.com/weather, and met.gov.uk.", ["bbc.com/weather", "met.gov.uk"]),
     ("See https://e.org/a?b=1.", ["https://e.org/a?b=1"]),
     ("e.g. v1.2 file.txt me@mail.com", []),
+    ("Story at https://city.example/story-1 and http://localhost:8080/x", []),
 ])
 def test_fake_finds_bare_domains_as_x_does(text: str, links: list[str]) -> None:
     """Links with and without a protocol are found (and weigh 23), trailing punctuation left out."""
