@@ -110,7 +110,7 @@ def compose(story: Story, options: ComposeOptions) -> Post:
             tags=tags,
             template=options.template,
         )
-        return Post(Platform.X, parts, None, None)
+        return Post(Platform.X, parts, story.image_url if options.photo else None, None)
     tg_parts, image = telegram_parts(
         prepared,
         story.url or "",

@@ -100,6 +100,16 @@ class UncertainError(PublishError):
     kind = "uncertain"
 
 
+class ImageError(CrosspostError):
+    """A story's image cannot go with the post: not fetched, not a usable image, or refused
+    by the platform. ``transient`` says whether a later try may succeed (an upload cut by a
+    network fault) or not (a private address, a PDF, "media type unrecognized")."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
 _REASONS: tuple[tuple[str, str], ...] = (
     ("ConnectionRefusedError", "connection refused"),
     ("ConnectionResetError", "connection reset"),

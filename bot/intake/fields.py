@@ -9,6 +9,7 @@ from bot.domain.models import ArticleDraft, Priority
 from bot.domain.urls import canonical_url, check_url
 
 MAX_TITLE = 1000
+MAX_IMAGE_ALT = 5000
 MAX_TEXT = 200_000
 MAX_URL = 2048
 MAX_LANGUAGE = 16
@@ -36,6 +37,7 @@ def draft_from_mapping(data: object, *, source: str) -> ArticleDraft:
         title=data["title"],
         text=_string(data, "text") or "",
         image_url=_string(data, "image_url") or None,
+        image_alt=" ".join((_string(data, "image_alt") or "").split()) or None,
         language=_string(data, "language") or None,
         priority=parse_priority(priority) if priority else Priority.NORMAL,
         source=source,
@@ -56,8 +58,8 @@ def check_text_given(data: dict[str, object]) -> None:
         raise InputError("text is empty (leave it out instead)")
 
 
-FIELDS = ("url", "title", "text", "image_url", "priority", "targets", "not_before", "language",
-          "tags")
+FIELDS = ("url", "title", "text", "image_url", "image_alt", "priority", "targets", "not_before",
+          "language", "tags")
 
 
 def _string(data: dict[str, object], field: str) -> str | None:

@@ -171,12 +171,12 @@ def test_concurrent_changes_never_lose_a_revision(engine: Engine) -> None:
 
 
 def test_revision_survives_the_counters_migration(db_url: str) -> None:
-    """A database at 0001 keeps its queue revision when 0002 moves it into ``counters``."""
+    """A database at 0002 keeps its queue revision when 0003 moves it into ``counters``."""
     from bot.store.db import make_engine
 
     eng = make_engine(db_url)
     try:
-        upgrade(eng, "0001")
+        upgrade(eng, "0002")
         StateStore(engine=eng).put("queue_revision", 41, T0)
         upgrade(eng)
         store = QueueStore(engine=eng)
@@ -206,7 +206,7 @@ def test_migrations_on_existing_database_keep_data(engine: Engine) -> None:
     """Upgrading an already migrated database is a no-op that keeps every row."""
     store = QueueStore(engine=engine)
     _add(store)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     upgrade(engine)
     assert len(store.list_articles()) == 1
     assert {"articles", "deliveries", "attempts", "feeds", "feed_items"} <= set(
