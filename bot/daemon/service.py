@@ -90,6 +90,7 @@ class Daemon:
         with PublisherLock(self.app.engine):
             await dispatcher.recover()
             total = 0
+            self.app.review.settle_timeouts()
             for _ in range(10_000):
                 self.app.planner.replan()
                 sent = await dispatcher.publish_due()
@@ -157,6 +158,7 @@ class Daemon:
             self.app.dispatcher = new
             self.app.settings = settings
             self.app.intake.settings = settings
+            self.app.review.settings = settings
             self.app.planner.use(settings)
             self._resume_paused("config reload")
             self.app.state.put("config_refused", None, now)
@@ -359,9 +361,11 @@ class Daemon:
             self._schedule_dispatch()
 
     async def _watch(self) -> None:
-        """Every second: a queue change or a config edit re-plans; a due post wakes dispatch."""
+        """Every second: a queue change or a config edit re-plans; a due post wakes dispatch;
+        stories nobody approved in time are settled."""
         if self._config_mtime() != self._mtime:
             await self.reload()
+        self.app.review.settle_timeouts()  # [approval] timeout: a pure decision of the time
         revision = self.app.queue.revision()
         if revision != self._revision:
             self._revision = revision

@@ -1,14 +1,14 @@
 """Counters table: the queue revision as an atomic counter (was a read-then-write runtime value).
 
 Revision ID: 0003
-Revises: 0002
+Revises: e14a7c2d9b01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0002"
+down_revision = "e14a7c2d9b01"
 branch_labels = None
 depends_on = None
 
