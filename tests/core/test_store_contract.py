@@ -171,13 +171,13 @@ def test_concurrent_changes_never_lose_a_revision(engine: Engine) -> None:
 
 
 def test_revision_survives_the_counters_migration(db_url: str) -> None:
-    """A database at the approvals revision keeps its queue revision when 0003 moves it into
-    ``counters``."""
+    """A database before the counters migration keeps its queue revision when 0004 moves it
+    into ``counters``."""
     from bot.store.db import make_engine
 
     eng = make_engine(db_url)
     try:
-        upgrade(eng, "e14a7c2d9b01")
+        upgrade(eng, "0003")
         StateStore(engine=eng).put("queue_revision", 41, T0)
         upgrade(eng)
         store = QueueStore(engine=eng)
@@ -207,7 +207,14 @@ def test_migrations_on_existing_database_keep_data(engine: Engine) -> None:
     """Upgrading an already migrated database is a no-op that keeps every row."""
     store = QueueStore(engine=engine)
     _add(store)
-    assert current_revision(engine) == "0003"
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from bot.store.db import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert current_revision(engine) == ScriptDirectory.from_config(cfg).get_current_head()
     upgrade(engine)
     assert len(store.list_articles()) == 1
     assert {"articles", "deliveries", "attempts", "feeds", "feed_items"} <= set(
