@@ -171,13 +171,13 @@ def test_concurrent_changes_never_lose_a_revision(engine: Engine) -> None:
 
 
 def test_revision_survives_the_counters_migration(db_url: str) -> None:
-    """A database before the counters migration keeps its queue revision when 0004 moves it
+    """A database before the counters migration keeps its queue revision when 0002b moves it
     into ``counters``."""
     from bot.store.db import make_engine
 
     eng = make_engine(db_url)
     try:
-        upgrade(eng, "0003")
+        upgrade(eng, "e14a7c2d9b01")
         StateStore(engine=eng).put("queue_revision", 41, T0)
         upgrade(eng)
         store = QueueStore(engine=eng)

@@ -1,14 +1,14 @@
 """Counters table: the queue revision as an atomic counter (was a read-then-write runtime value).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0002b
+Revises: e14a7c2d9b01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0002b"
+down_revision = "e14a7c2d9b01"
 branch_labels = None
 depends_on = None
 
