@@ -21,8 +21,8 @@ class TextFormatter(logging.Formatter):
         line = f"{stamp} {record.levelname:<7} {record.getMessage()}"
         if fields:
             line += " " + fields
-        if record.exc_info and logging.getLogger().isEnabledFor(logging.DEBUG):
-            line += "\n" + self.formatException(record.exc_info)
+        if _with_stack(record):
+            line += "\n" + self.formatException(record.exc_info)  # type: ignore[arg-type]
         return line
 
 
@@ -38,9 +38,17 @@ class JsonFormatter(logging.Formatter):
             "event": record.getMessage(),
         }
         data.update(_fields(record))
-        if record.exc_info and logging.getLogger().isEnabledFor(logging.DEBUG):
-            data["exception"] = self.formatException(record.exc_info)
+        if _with_stack(record):
+            data["exception"] = self.formatException(record.exc_info)  # type: ignore[arg-type]
         return json.dumps(data, default=str, ensure_ascii=False)
+
+
+def _with_stack(record: logging.LogRecord) -> bool:
+    """An unexpected error (logged at ERROR or above with its exception) always carries its
+    stack, so a production log can be debugged; lesser records only with ``-v``."""
+    if not record.exc_info:
+        return False
+    return record.levelno >= logging.ERROR or logging.getLogger().isEnabledFor(logging.DEBUG)
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -52,13 +60,14 @@ def _short(value: Any) -> str:
     return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
 
 
-def setup_logging(fmt: str = "text", *, verbose: bool = False) -> None:
-    """Send the project's logs to stderr in the chosen format."""
+def setup_logging(fmt: str = "text", *, verbose: bool = False, daemon: bool = True) -> None:
+    """Send the project's logs to stderr in the chosen format: the daemon logs what it does
+    (INFO); other commands only warnings and errors, unless ``verbose`` (DEBUG)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO if daemon else logging.WARNING)
     for noisy in ("httpx", "httpcore", "apscheduler", "telegram", "tweepy", "urllib3",
                   "alembic", "requests_oauthlib", "oauthlib", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli.context import Context, emit, json_option, pass_ctx
-from bot.domain.errors import InputError, StoreError
+from bot.domain.errors import ConfigError, CrosspostError, InputError, PublishError, StoreError
 
 if TYPE_CHECKING:
     from bot.daemon.runtime import Runtime
@@ -43,7 +43,11 @@ def run(ctx: Context, once: bool) -> None:
 
     sent = asyncio.run(main())
     if once:
-        click.echo(f"attempted {sent} deliver{'y' if sent == 1 else 'ies'}")
+        published = app.dispatcher.published if app.dispatcher is not None else 0
+        click.echo(f"attempted {sent} deliver{'y' if sent == 1 else 'ies'}, published {published}")
+        if sent and not published:
+            raise PublishError(f"none of the {sent} attempted deliveries went out: "
+                                     "see `crosspost status` and `queue show ID`")
 
 
 def _add_doors(app: Runtime, daemon: Daemon) -> None:
@@ -68,10 +72,36 @@ def status(ctx: Context, as_json: bool) -> None:
     """Counts per state and target, last publish per target, and problems."""
     from bot.reports.status import status_data, status_text
 
-    app = ctx.app()
+    try:
+        app = ctx.app()
+        broken = None
+    except ConfigError as exc:  # report anyway: the daemon may run on its last good config
+        app = _app_despite(ctx, exc)
+        broken = str(exc)
     data = status_data(settings=app.settings, clock=app.clock, queue=app.queue,
-                       state=app.state, engine=app.engine, revisions=app.revisions)
+                       state=app.state, engine=app.engine, revisions=app.revisions,
+                       config_error=broken)
     emit(data, as_json, status_text(data, app.settings.timezone))
+    if broken is not None:
+        raise ConfigError(broken)
+
+
+def _app_despite(ctx: Context, error: ConfigError) -> Runtime:
+    """The app on the database the broken config file names (or the environment, or the
+    default); ``error`` itself when there is no such database to report from."""
+    from bot.config.load import fallback_settings
+    from bot.store.db import current_revision
+    from bot.wiring import build_app
+
+    try:
+        app = build_app(fallback_settings(ctx.config_file), migrate=False)
+        if current_revision(app.engine) is None:
+            raise error
+    except CrosspostError:
+        raise error from None
+    except Exception as exc:  # no readable database there: the config error is the news
+        raise error from exc
+    return app
 
 
 @click.group("config")
@@ -190,8 +220,12 @@ def targets_resume(ctx: Context, name: str) -> None:
     app = ctx.app()
     if name not in {t.name for t in app.settings.targets}:
         raise InputError(f"unknown target {name!r}")
+    st = app.state.targets().get(name)
+    if st is None or not st.paused_reason:
+        click.echo(f"target {name} was not paused; nothing to resume")
+        return
     app.state.resume(name)
-    click.echo(f"target {name} resumed")
+    click.echo(f"target {name} resumed (was paused: {st.paused_reason.removeprefix('target paused: ')})")
 
 
 COMMANDS = [run, status, config_group, db_group, preview, targets_group]

@@ -21,6 +21,7 @@ class Context:
     config: str | None
     log_format: str | None
     verbose: bool
+    command: str | None = None
     _settings: Settings | None = None
     _app: Runtime | None = field(default=None, repr=False)
 
@@ -39,7 +40,8 @@ class Context:
             self._settings = load_settings(self.config_file)
             from bot.logs import setup_logging
 
-            setup_logging(self.log_format or self._settings.log_format, verbose=self.verbose)
+            setup_logging(self.log_format or self._settings.log_format, verbose=self.verbose,
+                          daemon=self.command == "run")
         return self._settings
 
     def app(self, *, migrate: bool = True) -> Runtime:

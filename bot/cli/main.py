@@ -25,11 +25,12 @@ from bot.domain.errors import ConfigError, CrosspostError, InputError, NotFoundE
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, log_format: str | None, verbose: bool) -> None:
     """crosspost: queue news stories; publish them to Telegram and X on schedule, exactly once."""
-    ctx.obj = Context(config=config, log_format=log_format, verbose=verbose)
+    ctx.obj = Context(config=config, log_format=log_format, verbose=verbose,
+                      command=ctx.invoked_subcommand)
     if log_format or verbose:
         from bot.logs import setup_logging
 
-        setup_logging(log_format or "text", verbose=verbose)
+        setup_logging(log_format or "text", verbose=verbose, daemon=ctx.invoked_subcommand == "run")
 
 
 def _register() -> None:

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli.context import Context, emit, json_option, pass_ctx
 from bot.domain.errors import InputError
 from bot.domain.models import DeliveryState, Priority
-from bot.reports.views import article_json, article_text, local, with_staff_actions
+from bot.reports.views import article_json, article_text, local, outlook, with_staff_actions
+
+if TYPE_CHECKING:
+    from bot.daemon.runtime import Runtime
 
 
 @click.group()
@@ -54,6 +58,8 @@ def add(ctx: Context, url: str, title: str | None, body_file: Path | None, image
     text = None
     if body_file is not None:
         text = sys.stdin.read() if str(body_file) == "-" else _read(body_file)
+        if not text.strip():
+            raise InputError(f"--body-file {body_file}: the story text is empty")
     data = {"url": url, "title": title, "text": text, "image_url": image_url,
             "image_alt": image_alt, "priority": priority, "not_before": not_before,
             "targets": [t.strip() for t in targets.split(",") if t.strip()] if targets else None,
@@ -64,8 +70,11 @@ def add(ctx: Context, url: str, title: str | None, body_file: Path | None, image
     note = "queued" if added.created else "already queued"
     emit(article_json(article, deliveries) | {"created": added.created}, as_json,
          f"{article.id}" if not ctx.verbose else f"{article.id} ({note})")
-    if not as_json and not added.created:
-        click.echo(f"note: {url} was already queued as story {article.id}", err=True)
+    if not as_json:
+        if not added.created:
+            click.echo(f"note: {url} was already queued as story {article.id}", err=True)
+        for d in deliveries:  # for people; stdout stays the id alone for scripts
+            click.echo(f"  {d.target}: {outlook(d, app.settings.timezone)}", err=True)
 
 
 def _read(path: Path) -> str:
@@ -77,6 +86,15 @@ def _read(path: Path) -> str:
         raise InputError(f"{path}: not UTF-8 text") from None
 
 
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder") from None
+
+
 @queue.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
@@ -85,9 +103,17 @@ def import_(ctx: Context, file: Path, as_json: bool) -> int:
     """Queue one story per JSON line (url, title, text, image_url, image_alt, priority, targets,
     not_before); bad lines are reported by number and the good ones are still queued."""
     app = ctx.app()
-    raw = _read(file) if str(file) != "-" else sys.stdin.read()
-    lines = [line.removesuffix("\r") for line in raw.split("\n")]  # JSON may hold U+2028 raw
+    raw = _read_bytes(file) if str(file) != "-" else sys.stdin.buffer.read()
+    lines: list[str] = []
+    undecodable: list[tuple[int, str]] = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):  # JSON may hold U+2028 raw
+        try:
+            lines.append(line.removesuffix(b"\r").decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            undecodable.append((number, f"not UTF-8 text (byte {exc.start + 1} of the line)"))
+            lines.append("")  # skipped; the other lines are still read
     result = app.intake.import_lines(lines, source="import")
+    result.errors[:] = sorted([*result.errors, *undecodable])
     data = {"added": result.added, "existing": result.existing,
             "errors": [{"line": n, "error": e} for n, e in result.errors]}
     text = (f"queued {len(result.added)}, already queued {len(result.existing)}, "
@@ -114,15 +140,19 @@ def list_(ctx: Context, state: str | None, limit: int, as_json: bool) -> None:
     for article, deliveries in rows:
         lines.append(f"#{article.id} [{article.priority.value}] {article.title[:70]}")
         for d in deliveries:
-            when = local(d.planned_at, tz) if d.state is DeliveryState.PENDING else ""
+            when = ""
+            if d.state is DeliveryState.PENDING:
+                when = local(d.planned_at, tz)
+            elif d.state is DeliveryState.PUBLISHED:
+                when = local(d.published_at, tz)
             why = f" — {d.last_error}" if d.last_error and d.state is not DeliveryState.PUBLISHED \
                 else ""
             if d.state is DeliveryState.AWAITING_APPROVAL and d.approval is not None:
                 why = f" — waits for approval: {d.approval.waits_for}"
             lines.append(f"    {d.target:<16} {d.state.value:<17} {when}{why}")
     revisions = app.revisions.for_articles([a.id for a, _ in rows]) if as_json else {}
-    emit([article_json(a, ds, revisions) for a, ds in rows], as_json,
-         "\n".join(lines) or "queue is empty")
+    empty = f"no story has a {state} delivery" if state else "queue is empty"
+    emit([article_json(a, ds, revisions) for a, ds in rows], as_json, "\n".join(lines) or empty)
 
 
 @queue.command("show")
@@ -147,9 +177,12 @@ def show(ctx: Context, article_id: int, as_json: bool) -> None:
 @pass_ctx
 def cancel(ctx: Context, article_id: int, as_json: bool) -> None:
     """Cancel a story's deliveries that have not gone out."""
-    moved = ctx.app().intake.cancel(article_id)
-    emit({"id": article_id, "cancelled": moved}, as_json,
-         f"cancelled {moved} deliver{'y' if moved == 1 else 'ies'} of story {article_id}")
+    app = ctx.app()
+    moved = app.intake.cancel(article_id)
+    text = f"cancelled {moved} deliver{'y' if moved == 1 else 'ies'} of story {article_id}"
+    if not moved:
+        text = f"nothing to cancel: story {article_id} has no delivery waiting ({_states(app, article_id)})"
+    emit({"id": article_id, "cancelled": moved}, as_json, text)
 
 
 @queue.command("retry")
@@ -158,11 +191,19 @@ def cancel(ctx: Context, article_id: int, as_json: bool) -> None:
 @pass_ctx
 def retry(ctx: Context, article_id: int, as_json: bool) -> None:
     """Send again, on purpose, a story's failed, expired, cancelled or needs_review deliveries."""
-    moved = ctx.app().intake.retry(article_id)
-    emit({"id": article_id, "retried": moved}, as_json,
-         f"{moved} deliver{'y' if moved == 1 else 'ies'} of story {article_id} queued again")
+    app = ctx.app()
+    moved = app.intake.retry(article_id)
+    text = f"{moved} deliver{'y' if moved == 1 else 'ies'} of story {article_id} queued again"
+    if not moved:
+        text = (f"nothing to retry: only failed, expired, cancelled or needs_review deliveries are "
+                f"sent again, and story {article_id} has none ({_states(app, article_id)})")
+    emit({"id": article_id, "retried": moved}, as_json, text)
 
 
+def _states(app: Runtime, article_id: int) -> str:
+    """``tg published, xa cancelled``: where each of a story's deliveries stands."""
+    _, deliveries = app.queue.get_article(article_id)
+    return ", ".join(f"{d.target} {d.state.value}" for d in deliveries) or "no targets"
 def _editor() -> str:
     """Who decides at this terminal: ``cli:<login name>``."""
     import getpass

@@ -6,11 +6,13 @@ keys and of their combinations live in ``bot.domain.schedule`` and the modules i
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.domain.errors import ConfigError
+from bot.domain.schedule import schedule_error
 from bot.domain.schedule.parse import check_cron, parse_duration, parse_ranges, parse_slots
 from bot.domain.schedule.rules import ScheduleRules, load_zone
 
@@ -99,6 +101,13 @@ class ScheduleConfig(BaseModel):
                 "slots and cron are both set; a schedule takes its posting times from one of "
                 "them (use windows to restrict cron times)"
             )
+        try:
+            rules = self.to_rules(self.timezone or "UTC")
+        except ConfigError:
+            return self  # reported by the key's own check
+        never = schedule_error(rules, now=datetime.now(UTC))
+        if never is not None:
+            raise ValueError(f"this schedule can never post: {never}")
         return self
 
     def to_rules(self, default_tz: str) -> ScheduleRules:

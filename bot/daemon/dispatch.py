@@ -73,10 +73,20 @@ class Pacers:
     windows: dict[str, SlidingWindow] = field(default_factory=dict)
 
     def window(self, key: str, limit: int, period: float) -> SlidingWindow:
-        """The window for ``key`` (created on first use)."""
-        if key not in self.windows:
-            self.windows[key] = SlidingWindow(limit, period)
-        return self.windows[key]
+        """The window for ``key`` (created on first use) with the limit asked now: a config
+        reload that changes a limit takes effect at once, the recent sends still counted."""
+        found = self.windows.get(key)
+        if found is None:
+            found = self.windows[key] = SlidingWindow(limit, period)
+        elif (found.limit, found.period) != (limit, period):
+            found.limit, found.period = limit, period
+        return found
+
+    def per_bot(self) -> tuple[int, float]:
+        """``per_second`` as a window: 30/s is 30 per 1 s, 2.5/s is 2 per 0.8 s, and a rate
+        below one, such as 0.5/s, is 1 per 2 s (never rounded up to 1/s)."""
+        limit = max(1, int(self.per_second))
+        return limit, limit / self.per_second
 
 
 class Dispatcher:
@@ -109,6 +119,7 @@ class Dispatcher:
         self.on_lane_done = on_lane_done
         self.reviser = reviser
         self.attempts = 0
+        self.published = 0  # deliveries this dispatcher saw through to ``published``
         self._active: set[int] = set()
         self._claimed: dict[int, datetime] = {}
         self._halted: set[str] = set()
@@ -235,8 +246,7 @@ class Dispatcher:
         if lane.platform is not Platform.TELEGRAM or lane.per_minute is None:
             return 0.0
         per_chat = self.pacers.window(f"chat:{lane.chat}", lane.per_minute, 60.0)
-        per_bot = self.pacers.window(f"bot:{lane.pacer_key}", max(1, int(self.pacers.per_second)),
-                                     1.0)
+        per_bot = self.pacers.window(f"bot:{lane.pacer_key}", *self.pacers.per_bot())
         now = time.monotonic()
         wait = max(per_chat.wait_time(now), per_bot.wait_time(now))
         if wait <= 0:
@@ -332,6 +342,7 @@ class Dispatcher:
         if not self._finish(d, attempt_id, state=S.PUBLISHED, now=self.clock.now(),
                             outcome=outcome, receipt=receipt, image_error=image_error):
             return
+        self.published += 1
         _log(d, "published", post_id=receipt.post_ids[0] if receipt.post_ids else None,
              permalink=receipt.permalink)
         if self.on_published and started is not None:
@@ -368,7 +379,8 @@ class Dispatcher:
                 fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
                     error=decision.reason, error_kind=kind, planned_at=decision.at)
             case Action.PAUSE_TARGET:
-                self.state.pause(d.target, decision.reason, now)
+                # the target's own reason, without the delivery's "target paused: " prefix
+                self.state.pause(d.target, decision.reason.removeprefix("target paused: "), now)
                 self._halted.add(d.target)
                 fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
                     error=decision.reason, error_kind=kind, planned_at=d.planned_at)

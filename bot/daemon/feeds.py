@@ -88,8 +88,34 @@ class FeedRunner:
         return result
 
 
-def feed_jobs(app: Runtime) -> Callable[[Any], None] | None:
-    """Adds one interval job per configured feed to the daemon's scheduler (None: no feeds)."""
+class FeedJobs:
+    """Adds one interval job per feed to a scheduler; ``close`` lets go of the runner's
+    threads when the jobs are replaced (a config reload) or the daemon stops."""
+
+    def __init__(self, feeds: list[FeedConfig], runner: FeedRunner) -> None:
+        self.feeds = feeds
+        self.runner = runner
+
+    def __call__(self, scheduler: Any) -> None:
+        """Add (or replace) the feeds' jobs."""
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        start = datetime.now(UTC)
+        for index, feed in enumerate(self.feeds):
+            every = feed_interval(feed, index)
+            first = start + min(timedelta(seconds=2 + 3 * index), every)
+            scheduler.add_job(self.runner.run, IntervalTrigger(seconds=every.total_seconds()),
+                              args=[feed.name], id=f"feed:{feed.name}", name=f"feed {feed.name}",
+                              max_instances=1, coalesce=True, next_run_time=first,
+                              misfire_grace_time=int(every.total_seconds()), replace_existing=True)
+
+    def close(self) -> None:
+        """Stop the runner's worker threads."""
+        self.runner.close()
+
+
+def feed_jobs(app: Runtime) -> FeedJobs | None:
+    """The feed polling jobs for the daemon's scheduler (None: no feeds)."""
     feeds = list(app.settings.feeds)
     if not feeds:
         return None
@@ -98,18 +124,4 @@ def feed_jobs(app: Runtime) -> Callable[[Any], None] | None:
     now = app.clock.now()
     for feed in feeds:
         store.ensure(feed.name, feed.url, now)
-    runner = FeedRunner(app=app, store=store, threads=min(len(feeds), MAX_THREADS))
-
-    def add(scheduler: Any) -> None:
-        from apscheduler.triggers.interval import IntervalTrigger
-
-        start = datetime.now(UTC)
-        for index, feed in enumerate(feeds):
-            every = feed_interval(feed, index)
-            first = start + min(timedelta(seconds=2 + 3 * index), every)
-            scheduler.add_job(runner.run, IntervalTrigger(seconds=every.total_seconds()),
-                              args=[feed.name], id=f"feed:{feed.name}", name=f"feed {feed.name}",
-                              max_instances=1, coalesce=True, next_run_time=first,
-                              misfire_grace_time=int(every.total_seconds()), replace_existing=True)
-
-    return add
+    return FeedJobs(feeds, FeedRunner(app=app, store=store, threads=min(len(feeds), MAX_THREADS)))

@@ -67,6 +67,8 @@ class Daemon:
         self.watch_seconds = watch_seconds
         self.job_factories = job_factories or []
         self._factory_jobs: set[str] = set()
+        self._job_closers: list[Callable[[], object]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.services = services or []
         self._lock = asyncio.Lock()
         self._stop = asyncio.Event()
@@ -78,7 +80,8 @@ class Daemon:
 
     # -- one-shot -------------------------------------------------------------------------
     async def run_once(self) -> int:
-        """Recover, plan, publish everything due now, and return the number of attempts."""
+        """Recover, plan, publish everything due now, and return the number of attempts
+        (``app.dispatcher.published`` says how many went out)."""
         dispatcher = self._dispatcher()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):  # finish the send in hand, then stop
@@ -228,6 +231,7 @@ class Daemon:
         async with self._lock:
             if self._scheduler is not None and self._scheduler.running:
                 self._scheduler.shutdown(wait=False)
+            self._close_factory_jobs()
             await self.app.aclose()
 
     @property
@@ -237,16 +241,29 @@ class Daemon:
                     and not self._stop.is_set())
 
     def _add_factory_jobs(self) -> None:
-        """(Re)create jobs that depend on config, such as one poller per feed."""
+        """(Re)create jobs that depend on config, such as one poller per feed; what the old
+        jobs held (a feed runner's threads) is let go."""
         for job_id in self._factory_jobs:
             if self._scheduler.get_job(job_id):
                 self._scheduler.remove_job(job_id)
+        self._close_factory_jobs()
         before = {job.id for job in self._scheduler.get_jobs()}
         for factory in self.job_factories:
             add = factory(self.app)
             if add is not None:
                 add(self._scheduler)
+                close = getattr(add, "close", None)
+                if callable(close):
+                    self._job_closers.append(close)
         self._factory_jobs = {job.id for job in self._scheduler.get_jobs()} - before
+
+    def _close_factory_jobs(self) -> None:
+        closers, self._job_closers = self._job_closers, []
+        for close in closers:
+            try:
+                close()
+            except Exception:
+                log.exception("could not let go of a job's resources")
 
     def _resume_paused(self, why: str) -> None:
         """Give targets paused by an auth error one new try after a restart or reload (the
@@ -268,7 +285,20 @@ class Daemon:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop)
         with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
-            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+            loop.add_signal_handler(signal.SIGHUP, self._reload_on_signal)
+
+    def _reload_on_signal(self) -> asyncio.Task[bool]:
+        """SIGHUP: reload in a task the daemon keeps until it ends (a task nobody holds can
+        be collected mid-way), and whose failure is logged with its stack, not lost."""
+        task = asyncio.get_running_loop().create_task(self.reload(), name="reload (SIGHUP)")
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
 
     def _schedule_dispatch(self) -> None:
         """Wake the dispatch job at the next planned time (or not at all when nothing waits)."""

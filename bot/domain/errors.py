@@ -119,3 +119,61 @@ class ImageError(CrosspostError):
     def __init__(self, message: str, *, transient: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+
+
+_REASONS: tuple[tuple[str, str], ...] = (
+    ("ConnectionRefusedError", "connection refused"),
+    ("ConnectionResetError", "connection reset"),
+    ("ConnectionAbortedError", "connection aborted"),
+    ("BrokenPipeError", "connection closed"),
+    ("gaierror", "host name not found"),
+    ("SSLCertVerificationError", "TLS certificate not trusted"),
+    ("SSLError", "TLS handshake failed"),
+    ("RemoteDisconnected", "connection closed by the server"),
+    ("RemoteProtocolError", "connection closed by the server"),
+    ("ConnectTimeout", "timed out connecting"),
+    ("ConnectTimeoutError", "timed out connecting"),
+    ("PoolTimeout", "timed out waiting for a connection"),
+    ("ReadTimeout", "timed out waiting for the answer"),
+    ("ReadTimeoutError", "timed out waiting for the answer"),
+    ("WriteTimeout", "timed out sending"),
+    ("TimeoutError", "timed out"),
+    ("timeout", "timed out"),
+)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and everything it wraps: causes, contexts, exception groups, ``reason`` and
+    exception arguments (urllib3 and requests keep the OS error there), deepest last."""
+    found: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if any(current is seen for seen in found) or len(found) > 50:
+            continue
+        found.append(current)
+        wrapped: list[object] = [current.__cause__, current.__context__,
+                                 getattr(current, "reason", None), *current.args,
+                                 *getattr(current, "exceptions", ())]
+        todo.extend(w for w in wrapped if isinstance(w, BaseException))
+    return found
+
+
+def network_reason(exc: BaseException) -> str:
+    """Why a connection failed, in a few plain words (``connection refused``, ``host name not
+    found``, ``timed out connecting``), read from the deepest error the libraries wrapped."""
+    chain = _causes(exc)
+    names = {cls.__name__ for error in chain for cls in type(error).__mro__}
+    for known, words in _REASONS:  # the most specific reason first
+        if known in names:
+            return words
+    for error in reversed(chain):
+        if isinstance(error, OSError) and error.strerror:
+            return error.strerror.lower()
+    return "connection failed"
+
+
+def unreachable(what: str, where: str, exc: BaseException) -> str:
+    """One line for an outage: what could not be reached, where, and why
+    (``X not reached at api.x.com:443: connection refused``)."""
+    return f"{what} at {where}: {network_reason(exc)}"

@@ -6,9 +6,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.domain.errors import InputError
 
-_TRACKING_PREFIXES = ("utm_", "mc_", "pk_")
-_TRACKING_KEYS = {"fbclid", "gclid", "yclid", "igshid", "ref", "ref_src", "cmpid", "ocid", "at_medium",
-                  "at_campaign", "smid", "s_cid"}
+_TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "mtm_", "matomo_", "piwik_", "itm_", "hsa_", "ns_", "oly_",
+                      "vero_", "at_")
+_TRACKING_KEYS = {"fbclid", "gclid", "gclsrc", "dclid", "msclkid", "twclid", "ttclid", "yclid", "igshid",
+                  "li_fat_id", "mkt_tok", "_ga", "_gl", "_hsenc", "_hsmi", "mbid", "srsltid",
+                  "guccounter", "ref", "ref_src", "ref_url", "cmp", "cmpid", "ocid", "smid", "s_cid",
+                  "xtor", "ito", "wt_mc", "wt.mc_id", "ad", "adid", "ad_id", "spm", "share_id"}
+"""Query parameters that only say where a reader came from (advertising, newsletters, analytics)."""
 
 
 def check_url(url: str) -> str:
@@ -19,6 +23,10 @@ def check_url(url: str) -> str:
         raise InputError(f"not an http(s) URL: {url!r}")
     if any(ch.isspace() for ch in url):
         raise InputError(f"URL contains whitespace: {url!r}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise InputError(f"URL has a bad port (1-65535): {url!r}") from None
     return url
 
 

@@ -76,13 +76,13 @@ def _short(error: BaseException) -> str:
 
 def _item(entry: Any, feed_url: str, language: str | None) -> FeedItem | None:
     link = _link(entry, feed_url)
-    title = " ".join(html_to_text(entry.get("title") or "").split())
+    title = " ".join(html_to_text(entry.get("title") or "").replace("\x00", "").split())
     if not link or not title:
         return None
     content = max((html_to_text(c.get("value") or "") for c in entry.get("content") or []),
                   key=len, default="")
     summary = html_to_text(entry.get("summary") or "")
-    text = content if len(content) >= len(summary) else summary
+    text = (content if len(content) >= len(summary) else summary).replace("\x00", "")
     guid = (entry.get("id") or "").strip() or link
     tags = tuple(t.get("term", "") for t in entry.get("tags") or [] if t.get("term"))
     return FeedItem(

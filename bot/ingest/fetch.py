@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from bot.config.settings import FetchSettings
-from bot.domain.errors import FetchError
+from bot.domain.errors import FetchError, network_reason
 from bot.ingest.sniff import check_kind
 from bot.ingest.ssrf import Guard, Hop, Resolver
 
@@ -100,7 +100,7 @@ class Fetcher:
         except httpx.TimeoutException as exc:
             raise FetchError(f"{hop.url}: timed out") from exc
         except httpx.HTTPError as exc:
-            raise FetchError(f"{hop.url}: cannot connect ({type(exc).__name__})") from exc
+            raise FetchError(f"{hop.url}: cannot connect: {network_reason(exc)}") from exc
         try:
             return self._read(hop.url, response, kind, deadline, max_bytes)
         finally:
@@ -135,7 +135,7 @@ class Fetcher:
         except httpx.TimeoutException as exc:
             raise FetchError(f"{url}: timed out while reading") from exc
         except httpx.HTTPError as exc:
-            raise FetchError(f"{url}: connection broke while reading ({type(exc).__name__})") from exc
+            raise FetchError(f"{url}: connection broke while reading: {network_reason(exc)}") from exc
         body = b"".join(chunks)
         check_kind(url, kind, content_type, body[:1024])
         return Fetched(url=url, status=status, headers=headers, body=body,

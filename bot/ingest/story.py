@@ -36,7 +36,8 @@ def read_page(page: Fetched) -> Extracted:
 
 
 def decode(page: Fetched) -> str:
-    """The page's text: the declared charset, else a ``<meta charset>``, else UTF-8."""
+    """The page's text: the declared charset, else a ``<meta charset>``, else UTF-8; NUL
+    characters (which intake refuses from people) dropped."""
     body = page.body
     charset = page.charset
     if not charset:
@@ -47,6 +48,7 @@ def decode(page: Fetched) -> str:
             end = next((i for i, c in enumerate(raw) if c in b"\"'; />"), len(raw))
             charset = raw[:end].decode("ascii", "ignore") or None
     try:
-        return body.decode(charset or "utf-8", errors="replace")
+        text = body.decode(charset or "utf-8", errors="replace")
     except LookupError:
-        return body.decode("utf-8", errors="replace")
+        text = body.decode("utf-8", errors="replace")
+    return text.replace("\x00", "")  # a page's stray NUL bytes are no part of the story

@@ -29,6 +29,7 @@ def draft_from_mapping(data: object, *, source: str) -> ArticleDraft:
             raise InputError(f"missing field: {field}")
         if not value.strip():
             raise InputError(f"{field} is empty")
+    check_text_given(data)
     priority = _string(data, "priority")
     not_before = _string(data, "not_before")
     return ArticleDraft(
@@ -45,6 +46,17 @@ def draft_from_mapping(data: object, *, source: str) -> ArticleDraft:
         tags=_strings(data, "tags") or (),
         needs_approval=_flag(data, "needs_approval"),
     )
+
+
+def check_text_given(data: dict[str, object]) -> None:
+    """The one rule for a story's text at every door: it may be left out (null), but text that
+    is given must say something and hold no NUL character."""
+    text = _string(data, "text")
+    if text is None:
+        return
+    storable(text, "text")
+    if not text.strip():
+        raise InputError("text is empty (leave it out instead)")
 
 
 FIELDS = ("url", "title", "text", "image_url", "image_alt", "priority", "targets", "not_before",

@@ -96,8 +96,9 @@ class Intake:
         return Added(article_id, created)
 
     def validate(self, draft: ArticleDraft) -> ArticleDraft:
-        """A cleaned draft, or ``InputError`` saying what is wrong with it. NUL characters
-        are dropped from the text and refused elsewhere (PostgreSQL stores none)."""
+        """A cleaned draft, or ``InputError`` saying what is wrong with it. A NUL character is
+        refused in every field, from every door (PostgreSQL stores none); fetched pages and
+        feeds drop theirs before they get here."""
         url = checked_url(draft.url, "url")
         if draft.canonical_url is not None:
             checked_url(draft.canonical_url, "canonical_url")
@@ -106,7 +107,7 @@ class Intake:
             raise InputError("title is empty")
         if len(title) > MAX_TITLE:
             raise InputError(f"title is longer than {MAX_TITLE} characters")
-        text = storable((draft.text or "").replace("\x00", ""), "text")
+        text = storable(draft.text or "", "text")
         if len(text) > MAX_TEXT:
             raise InputError(f"text is longer than {MAX_TEXT} characters")
         if draft.image_url:
@@ -130,10 +131,12 @@ class Intake:
                        not_before=as_utc(not_before) if not_before else None)
 
     def targets_for(self, names: Sequence[str] | None) -> list[TargetConfig]:
-        """The targets a story goes to: the named ones, or every enabled target."""
+        """The targets a story goes to: the named ones (each once, however often named), or
+        every enabled target."""
         enabled = [t for t in self.settings.targets if t.enabled]
         if names is None:
             return enabled
+        names = list(dict.fromkeys(names))  # a name given twice is one target
         known = {t.name: t for t in self.settings.targets}
         unknown = [n for n in names if n not in known]
         if unknown:

@@ -8,6 +8,7 @@ from typing import Any
 from bot.config.settings import FetchSettings
 from bot.domain.models import ArticleDraft
 from bot.domain.urls import canonical_url, check_url
+from bot.intake.fields import check_text_given
 from bot.intake.queueing import Added, Intake, draft_from_mapping
 
 
@@ -22,7 +23,9 @@ def fetch(settings: FetchSettings, url: str) -> ArticleDraft:
 def queue_story(intake: Intake, data: dict[str, Any], *, source: str, fetch_text: bool = False) -> Added:
     """Queue a story (blocking: database and network). Without a title (or, with
     ``fetch_text``, without a text) the URL is fetched and extracted, the given fields winning;
-    a URL already queued returns the existing story without fetching."""
+    a URL already queued returns the existing story without fetching. Text that is given
+    follows the one rule of every door (``check_text_given``)."""
+    check_text_given(data)
     if data.get("title") and (data.get("text") or not fetch_text):
         return intake.add(draft_from_mapping(data, source=source))
     url = check_url(str(data.get("url") or ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
 from telegram.error import BadRequest, TelegramError
@@ -96,6 +97,7 @@ class TelegramPublisher:
             media_write_timeout=write_timeout,
         )
         base = api_base_url.rstrip("/")
+        self._where = urlsplit(base).netloc or base
         self._bot = Bot(
             token,
             base_url=f"{base}/bot",
@@ -122,7 +124,7 @@ class TelegramPublisher:
                     request.chat, index, part, photo, parse_mode, preview
                 )
             except TelegramError as exc:
-                error = translate(exc)
+                error = translate(exc, where=self._where)
                 if index or not photo or not _photo_refused(error):
                     raise error from exc
                 # a 400 made no message: the caption goes as a message, without the photo
@@ -131,7 +133,7 @@ class TelegramPublisher:
                 try:
                     message = await self._send(request.chat, index, part, None, parse_mode, preview)
                 except TelegramError as again:
-                    raise translate(again) from again
+                    raise translate(again, where=self._where) from again
             ids.append(str(message.message_id))
             if request.on_part_sent is not None:
                 await request.on_part_sent(index, ids[-1])
@@ -240,7 +242,7 @@ class TelegramPublisher:
             await self._bot.get_me()
             found = await self._bot.get_chat(chat)
         except TelegramError as exc:
-            raise translate(exc) from exc
+            raise translate(exc, where=self._where) from exc
         return found.title or found.username or str(found.id)
 
     async def aclose(self) -> None:

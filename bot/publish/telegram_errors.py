@@ -30,6 +30,7 @@ from bot.domain.errors import (
     RateLimitedError,
     TransientError,
     UncertainError,
+    unreachable,
 )
 
 _NO_RIGHTS = (
@@ -58,8 +59,9 @@ class FloodWait(TelegramError):
         super().__init__(self.description)
 
 
-def translate(exc: TelegramError) -> PublishError:
-    """The project error for a ptb error (the caller raises it ``from exc``)."""
+def translate(exc: TelegramError, *, where: str = "api.telegram.org") -> PublishError:
+    """The project error for a ptb error (the caller raises it ``from exc``); a transport
+    failure reads as one line naming ``where`` (host) and why."""
     text = exc.message
     lower = text.lower()
     if isinstance(exc, FloodWait):
@@ -85,12 +87,13 @@ def translate(exc: TelegramError) -> PublishError:
         return PermanentError(f"Telegram: {message}", platform_message=message)
     if isinstance(exc, TimedOut):
         if isinstance(exc.__cause__, _NEVER_LEFT):
-            return TransientError(f"Telegram not reached: {text}", platform_message=text)
-        return UncertainError(f"Telegram did not answer in time: {text}", platform_message=text)
+            return TransientError(unreachable("Telegram not reached", where, exc))
+        return UncertainError(unreachable("Telegram did not answer in time", where, exc))
     if isinstance(exc, NetworkError):
         cause = exc.__cause__
-        if cause is None or isinstance(cause, (TelegramError, *_NEVER_LEFT)):
-            # Telegram answered with a 5xx status, or the connection never opened
+        if cause is None or isinstance(cause, TelegramError):  # Telegram answered with a 5xx status
             return TransientError(f"Telegram unavailable: {text}", platform_message=text)
-        return UncertainError(f"Telegram connection lost: {text}", platform_message=text)
+        if isinstance(cause, _NEVER_LEFT):
+            return TransientError(unreachable("Telegram not reached", where, exc))
+        return UncertainError(unreachable("Telegram connection lost", where, exc))
     return PermanentError(f"Telegram error: {text}", platform_message=text)

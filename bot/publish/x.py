@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import html
-import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import tweepy
 
+from bot.compose.xtext import link_spans
 from bot.domain.errors import EditRefusedError, PermanentError
 from bot.domain.images import ImageFile
 from bot.domain.models import PublishReceipt
@@ -26,7 +27,6 @@ from bot.publish.x_errors import platform_message, translate
 from bot.publish.x_media import MediaUploader
 
 TWEEPY_HOST = "https://api.twitter.com"
-_URL = re.compile(r"https?://\S+")
 
 
 class RedirectingSession(requests.Session):
@@ -68,7 +68,9 @@ def normalise(text: str) -> str:
 
     X shows links as t.co URLs and escapes ``& < >`` in returned text, so both are evened out.
     """
-    text = _URL.sub("<url>", html.unescape(text))
+    text = html.unescape(text)
+    for start, end in reversed(link_spans(text)):  # the counter's own finder: bare domains too
+        text = f"{text[:start]}<url>{text[end:]}"
     return " ".join(text.split())
 
 
@@ -98,6 +100,7 @@ class XPublisher:
         )
         self._client.session.close()
         self._session = RedirectingSession(api_base_url, (connect_timeout, read_timeout))
+        self._where = urlsplit(api_base_url).netloc or api_base_url
         self._client.session = self._session
         self._media = MediaUploader(client=self._client, host=TWEEPY_HOST)
         self._reconcile_depth = max(5, min(100, reconcile_depth))
@@ -108,7 +111,7 @@ class XPublisher:
         try:
             return await asyncio.to_thread(function, *args, **kwargs)
         except (tweepy.HTTPException, requests.RequestException) as exc:
-            raise translate(exc) from exc
+            raise translate(exc, where=self._where) from exc
 
     async def me(self) -> tuple[str, str]:
         """The account's (user id, username), asked once from ``/2/users/me``."""

@@ -21,6 +21,7 @@ from bot.domain.errors import (
     RateLimitedError,
     TransientError,
     UncertainError,
+    unreachable,
 )
 
 UNKNOWN_RESET_SECONDS = 900.0  # one X rate-limit window, when no reset header came
@@ -31,17 +32,18 @@ def platform_message(exc: tweepy.HTTPException) -> str:
     return "; ".join(str(m) for m in exc.api_messages) or str(exc)
 
 
-def translate(exc: Exception) -> PublishError:
-    """The project error for a tweepy/requests error (the caller raises it ``from exc``)."""
+def translate(exc: Exception, *, where: str = "api.x.com") -> PublishError:
+    """The project error for a tweepy/requests error (the caller raises it ``from exc``);
+    a transport failure reads as one line naming ``where`` (host) and why."""
     if isinstance(exc, tweepy.HTTPException):
         return _translate_answer(exc)
     if isinstance(exc, requests.ConnectTimeout):
-        return TransientError(f"X not reached: {exc}")
+        return TransientError(unreachable("X not reached", where, exc))
     if isinstance(exc, requests.ConnectionError) and _never_left(exc):
-        return TransientError(f"X not reached: {exc}")
+        return TransientError(unreachable("X not reached", where, exc))
     if isinstance(exc, requests.Timeout):
-        return UncertainError(f"X did not answer in time: {exc}")
-    return UncertainError(f"X connection lost: {exc}")
+        return UncertainError(unreachable("X did not answer in time", where, exc))
+    return UncertainError(unreachable("X connection lost", where, exc))
 
 
 def _never_left(exc: requests.ConnectionError) -> bool:

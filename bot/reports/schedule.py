@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config.settings import Settings
 from bot.domain.schedule import next_slots, schedule_warnings
+from bot.reports.views import local
 
 
 def schedule_report(settings: Settings, config_file: Path, *,
@@ -76,8 +77,8 @@ def schedule_report_text(data: dict[str, Any]) -> str:
         off = "" if t["enabled"] else ", disabled"
         lines.append(f"{t['target']} [{t['platform']}, {mode}{off}] schedule "
                      f"{t['schedule']} ({t['timezone']})")
-        slots = [datetime.fromisoformat(s).strftime("%a %Y-%m-%d %H:%M %Z") for s in
-                 t["next_slots"]]
+        slots = [f"{datetime.fromisoformat(s):%a} {local(datetime.fromisoformat(s), t['timezone'])}"
+                 for s in t["next_slots"]]
         lines.append("  next: " + (", ".join(slots) if slots else "none in the coming weeks"))
         lines += [f"  warning: {w}" for w in t["warnings"]]
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -17,9 +18,12 @@ _CORRECTION_STATES = ("pending", "sending", "failed")
 
 
 def status_data(*, settings: Settings, clock: Clock, queue: QueueStore, state: StateStore,
-                engine: Engine, revisions: RevisionStore | None = None) -> dict[str, Any]:
+                engine: Engine, revisions: RevisionStore | None = None,
+                config_error: str | None = None) -> dict[str, Any]:
     """The status report as a stable JSON shape (with ``revisions``: each target's pending
-    and failed corrections and takedowns, and the failed ones among the problems)."""
+    and failed corrections and takedowns, and the failed ones among the problems). With
+    ``config_error`` (the config file on disk is broken) it still reports from the database,
+    saying so first."""
     now = clock.now()
     counts = queue.counts()
     revised = revisions.counts() if revisions is not None else {}
@@ -42,18 +46,23 @@ def status_data(*, settings: Settings, clock: Clock, queue: QueueStore, state: S
             "corrections": {s: n for (t, s), n in revised.items()
                             if t == name and s in _CORRECTION_STATES},
             "last_published_at": iso(last.get(name)),
-            "paused": st.paused_reason if st else None,
+            "paused": st.paused_reason.removeprefix("target paused: ")
+            if st and st.paused_reason else None,
             "blocked_until": iso(st.blocked_until) if st and st.blocked_until and
             st.blocked_until > now else None,
         }
         targets.append(entry)
-        if cfg is None:
+        if cfg is None and config_error is None:
             problems.append(f"target {name}: has deliveries but is not in config")
         if entry["paused"]:
             problems.append(f"target {name}: paused: {entry['paused']} "
                             f"(fix it, then `crosspost targets resume {name}`)")
         if entry["blocked_until"]:
             problems.append(f"target {name}: rate limited until {entry['blocked_until']}")
+    expired = queue.expired_since(now - timedelta(hours=24))
+    for name, n in sorted(expired.items()):
+        problems.append(f"target {name}: {n} {'story' if n == 1 else 'stories'} expired in the last "
+                        f"24 hours without posting (`crosspost queue list --state expired`)")
     for d in queue.attention():
         problems.append(f"story {d.article_id} on {d.target}: {d.state.value}: {d.last_error}")
     for r in revisions.attention() if revisions is not None else ():
@@ -79,12 +88,16 @@ def status_data(*, settings: Settings, clock: Clock, queue: QueueStore, state: S
     refused = state.get("config_refused")
     if refused:
         problems.append(f"config change refused at {refused['at']}: {refused['error']}")
+    if config_error is not None:
+        problems.insert(0, f"the config file is broken ({config_error}); a running daemon keeps "
+                           "its last good config; fix the file")
     totals: dict[str, int] = {}
     for (_, s), n in counts.items():
         totals[s] = totals.get(s, 0) + n
     return {"now": iso(now), "publisher_running": running, "totals": totals, "targets": targets,
             "problems": problems, "next_planned_at": iso(queue.next_planned_at()),
-            "config_refused": refused}
+            "config_refused": refused, "config_error": config_error,
+            "expired_24h": expired}
 
 
 def status_text(data: dict[str, Any], tz: str) -> str:

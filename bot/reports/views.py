@@ -53,6 +53,7 @@ def delivery_json(d: Delivery, revisions: Sequence[Revision] = ()) -> dict[str, 
         "permalink": d.permalink,
         "published_at": iso(d.published_at),
         "updated_at": iso(d.updated_at),
+        "outlook": outlook(d, "UTC"),
         "approval": approval_json(d),
         "history": [
             {"attempt_id": h.attempt_id, "started_at": iso(h.started_at),
@@ -134,10 +135,28 @@ def approval_text(d: Delivery, tz: str) -> str:
 
 
 def local(value: datetime | None, tz: str) -> str:
-    """A time in the config's timezone for people: ``2026-01-05 09:00 EET``."""
+    """A time in the config's timezone for people, the same in every command:
+    ``2026-01-05 09:00 EET`` (the zone's own abbreviation, never ``UTC+02:00``)."""
     if value is None:
         return "-"
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def outlook(d: Delivery, tz: str) -> str:
+    """What will happen to a delivery, in one line: when it posts and why then, or that it
+    will not post (expired, failed, cancelled) and why, or when it went out."""
+    state = d.state.value
+    if state == "pending":
+        if d.planned_at is not None:
+            return f"posts {local(d.planned_at, tz)}" + (f" ({d.plan_reason})" if d.plan_reason else "")
+        return f"not planned yet: {d.plan_reason or 'the daemon plans it when it runs'}"
+    if state == "published":
+        return f"published {local(d.published_at, tz)}"
+    if state == "expired":
+        return f"will not post: expired ({d.last_error or 'too old'})"
+    if state in ("failed", "cancelled"):
+        return f"will not post: {state}" + (f" ({d.last_error})" if d.last_error else "")
+    return state.replace("_", " ") + (f" ({d.last_error})" if d.last_error else "")
 
 
 def article_text(article: Article, deliveries: list[Delivery], tz: str,
@@ -150,10 +169,7 @@ def article_text(article: Article, deliveries: list[Delivery], tz: str,
              f"queued: {local(article.created_at, tz)}"]
     for d in deliveries:
         lines.append(f"  - {d.target} ({d.platform.value}): {d.state.value}")
-        if d.planned_at and d.state.value == "pending":
-            lines.append(f"      planned: {local(d.planned_at, tz)}  ({d.plan_reason or ''})")
-        elif d.state.value == "pending":
-            lines.append(f"      not planned: {d.plan_reason or 'the daemon plans it when it runs'}")
+        lines.append(f"      {outlook(d, tz)}")
         if d.approval is not None:
             lines.append(approval_text(d, tz))
         if d.permalink or d.platform_post_id:

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from bot.domain.models import Article, Delivery, DeliveryState
-from bot.reports.views import local
+from bot.reports.views import local, outlook
 
 MAX_MESSAGE = 4096
 
@@ -58,13 +58,7 @@ def first_link(texts: list[str]) -> str | None:
 
 
 def _when(d: Delivery, tz: str) -> str:
-    if d.state is DeliveryState.PENDING:
-        if d.planned_at is not None:
-            return local(d.planned_at, tz)
-        return f"not planned yet ({d.plan_reason or 'the daemon plans it shortly'})"
-    if d.state is DeliveryState.PUBLISHED:
-        return f"published {local(d.published_at, tz)}"
-    return d.state.value.replace("_", " ")
+    return outlook(d, tz)
 
 
 def story_reply(article: Article, deliveries: list[Delivery], *, created: bool, tz: str) -> str:

@@ -117,7 +117,7 @@ class PublisherLock:
         try:
             held = self._conn.execute(text(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND objid = :k AND pid = pg_backend_pid()"), {"k": _PG_KEY}).scalar()
+                "AND classid = 0 AND objid = :k AND pid = pg_backend_pid()"), {"k": _PG_KEY}).scalar()
             self._conn.commit()
         except Exception:
             return False

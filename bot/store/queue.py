@@ -23,8 +23,9 @@ from bot.domain.models import (
     Priority,
     PublishReceipt,
 )
+from bot.store.revision import bump_revision, read_revision
 from bot.store.rows import article_from_row, attempt_from_row, delivery_from_row
-from bot.store.tables import UTCDateTime, articles, attempts, deliveries, runtime
+from bot.store.tables import UTCDateTime, articles, attempts, deliveries
 
 S = DeliveryState
 
@@ -437,6 +438,16 @@ class QueueStore:
             ).all()
         return {(r[0], r[1]): int(r[2]) for r in rows}
 
+    def expired_since(self, since: datetime) -> dict[str, int]:
+        """Deliveries per target that expired at or after ``since`` (expiry is their last change)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries.c.target, func.count())
+                .where(deliveries.c.state == S.EXPIRED.value, deliveries.c.updated_at >= since)
+                .group_by(deliveries.c.target)
+            ).all()
+        return {r[0]: int(r[1]) for r in rows}
+
     def last_published(self) -> dict[str, datetime]:
         """The last publish time per target."""
         with self.engine.connect() as conn:
@@ -456,10 +467,7 @@ class QueueStore:
     def revision(self) -> int:
         """A counter bumped by every queue change made outside the daemon's send path."""
         with self.engine.connect() as conn:
-            value = conn.execute(
-                select(runtime.c.value).where(runtime.c.key == "queue_revision")
-            ).scalar()
-        return int(value or 0)
+            return read_revision(conn)
 
     def attention(self, limit: int = 20) -> list[Delivery]:
         """Deliveries staff must look at: failed or needing review, newest first."""
@@ -495,11 +503,4 @@ def _new_delivery_row(article_id: int, d: NewDelivery, now: datetime) -> dict[st
 
 def _bump_revision(conn: Connection, now: datetime) -> None:
     """Tell a running daemon that the queue changed (it re-plans when this moves)."""
-    current = conn.execute(select(runtime.c.value).where(runtime.c.key == "queue_revision")).scalar()
-    if current is None:
-        conn.execute(insert(runtime).values(key="queue_revision", value=1, updated_at=now))
-    else:
-        conn.execute(
-            update(runtime).where(runtime.c.key == "queue_revision")
-            .values(value=int(current) + 1, updated_at=now)
-        )
+    bump_revision(conn)

@@ -1,5 +1,6 @@
 """SQLAlchemy table definitions: articles, deliveries, attempts, staff actions, target state, feeds,
-approval messages, runtime, revisions (corrections and takedowns of posts already out)."""
+approval messages, runtime, counters, revisions (corrections and takedowns of posts already
+out)."""
 
 from __future__ import annotations
 
@@ -234,3 +235,11 @@ revisions = Table(
     Index("ix_revisions_state_planned", "state", "planned_at"),
     Index("ix_revisions_delivery", "delivery_id"),
 )
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+"""Counters moved by one atomic ``UPDATE ... SET value = value + 1`` (rows made by migrations)."""

@@ -97,4 +97,4 @@ def test_crosspost_run_without_api_token_exits_with_config_error(tmp_path: Path)
         env=crosspost_env(CROSSPOST_TELEGRAM__BOT_TOKEN="1:x"), capture_output=True, text=True,
         timeout=60, check=False)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith("config error: api.token: the HTTP API is enabled but no")
+    assert result.stderr.startswith(f"config error: {config}: api.token: the HTTP API is enabled but no")

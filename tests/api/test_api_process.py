@@ -73,6 +73,8 @@ def test_bad_bodies_get_422_with_field_errors(running_api: RunningApi, body: dic
     (story("t", targets=["nowhere"]), "unknown target(s): nowhere"),
     ({"url": "ftp://news.example.com/x", "title": "FTP"}, "not an http(s) URL"),
     ({"url": "https://news.example.com/blank", "title": "   "}, "title is empty"),
+    ({"url": "http://news.example.com:99999/x", "title": "Port"}, "bad port"),
+    ({"url": "http://news.example.com:99999/x"}, "bad port"),
 ])
 def test_refused_stories_get_422_in_plain_words(running_api: RunningApi,
                                                 body: dict[str, object], words: str) -> None:
@@ -80,6 +82,23 @@ def test_refused_stories_get_422_in_plain_words(running_api: RunningApi,
     answer = running_api.client.post("/api/articles", json=body)
     assert answer.status_code == 422, answer.text
     assert words in answer.json()["detail"][0]["msg"]
+
+
+def test_repeated_target_names_are_one_target(running_api: RunningApi) -> None:
+    """A target named twice is one delivery: 201, never a 503 database problem."""
+    answer = running_api.client.post("/api/articles", json=story("twice", targets=["tg", "tg"],
+                                                                 not_before=later()))
+    assert answer.status_code == 201, answer.text
+    assert [d["target"] for d in answer.json()["deliveries"]] == ["tg"]
+
+
+def test_created_story_says_when_each_target_posts(running_api: RunningApi) -> None:
+    """The answer to a new story carries each delivery's outlook: when it posts (or that it
+    will not, and why), in words, beside planned_at and plan_reason."""
+    answer = running_api.client.post("/api/articles", json=story("outlook", not_before=later()))
+    assert answer.status_code == 201, answer.text
+    for d in answer.json()["deliveries"]:
+        assert d["outlook"].startswith(("posts ", "not planned yet: ", "will not post: ")), d
 
 
 def test_not_json_gets_422(running_api: RunningApi) -> None:

@@ -21,6 +21,21 @@ def test_config_error_exits_2_naming_file_and_key(tmp_path: Path) -> None:
     assert "Traceback" not in r.err
 
 
+@pytest.mark.parametrize(("extra", "key"), [
+    ("[api]\nenabled = true\n", "api.token"),
+    ('[[feeds]]\nname = "f"\nurl = "https://a.example/f"\n[[feeds]]\nname = "f"\n'
+     'url = "https://a.example/g"\n', "feeds[1].name"),
+    ('[[feeds]]\nname = "f"\nurl = "https://a.example/f"\ninterval = "2s"\n', "feeds[0].interval"),
+])
+def test_config_check_refuses_what_run_refuses(tmp_path: Path, extra: str, key: str) -> None:
+    """config check runs every check run makes: both exit 2 naming the same key."""
+    p = make_project(tmp_path, CONFIG + extra)
+    check = p.run("config", "check")
+    run = p.run("run", "--once")
+    assert check.code == 2 and key in check.err, check
+    assert run.code == 2 and key in run.err, run
+
+
 def test_live_target_without_token_says_what_to_set(tmp_path: Path) -> None:
     """A live Telegram target without a token names the variable to set, or dry_run."""
     p = make_project(tmp_path, CONFIG.replace("dry_run = true", "dry_run = false"))

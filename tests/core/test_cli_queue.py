@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.cli_helpers import Project, make_project
+from tests.core.cli_helpers import CONFIG, Project, make_project
 
 BODY = "The council approved the budget on Monday. It funds new buses and two bridges."
 
@@ -134,3 +134,25 @@ def test_run_once_writes_the_outbox(project: Project) -> None:
     status = project.run("status", "--json").json()
     assert status["totals"] == {"published": 2}
     assert status["problems"] == []
+
+
+def test_run_once_exits_1_when_every_send_failed(tmp_path: Path) -> None:
+    """run --once whose every attempt failed (Telegram unreachable) exits 1 saying so, with the
+    outage in one plain line in queue show; a run that published exits 0."""
+    config = CONFIG.replace('chat = "@news"', 'chat = "@news"\ndry_run = false') + \
+        '[telegram]\napi_base_url = "http://127.0.0.1:9"\ntimeout = 2\n'
+    p = make_project(tmp_path, config)
+    env = {"CROSSPOST_TELEGRAM__BOT_TOKEN": "123:abc"}
+    (p.root / "body.txt").write_text("The bridge reopened on Monday. Traffic is back.")
+    p.run("queue", "add", "https://a.example/f", "--title", "F", "--body-file", "body.txt",
+          "--targets", "tg", extra_env=env)
+    failed = p.run("run", "--once", extra_env=env)
+    assert failed.code == 1, failed
+    assert "attempted 1 delivery, published 0" in failed.out
+    assert "none of the 1 attempted deliveries went out" in failed.err
+    error = p.run("queue", "show", "1", "--json", extra_env=env).json()["deliveries"][0]["error"]
+    assert error.endswith("Telegram not reached at 127.0.0.1:9: connection refused"), error
+    p.run("queue", "add", "https://a.example/g", "--title", "G", "--body-file", "body.txt",
+          "--targets", "xa", extra_env=env)
+    ok = p.run("run", "--once", extra_env=env)
+    assert ok.code == 0 and "published 1" in ok.out, ok

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.config.settings import Settings
 from bot.store.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,3 +43,15 @@ def test_dockerfile_installs_the_package_and_runs_the_daemon() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert "pip install" in text and "COPY bot" in text and "COPY config" in text
     assert 'ENTRYPOINT ["crosspost"]' in text and 'CMD ["run"]' in text
+
+
+def test_compose_publishes_the_api_port_and_binds_all_interfaces_inside() -> None:
+    """The API port is published and the API listens on every interface inside the container
+    (the settings' own default stays loopback), so `docker compose up` makes it reachable."""
+    bot = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["crosspost"]
+    env = bot["environment"]
+    assert env["CROSSPOST_API__HOST"] == "0.0.0.0"
+    inside = str(env["CROSSPOST_API__PORT"])
+    published = [str(p) for p in bot["ports"]]
+    assert any(p.rsplit(":", 1)[1] == inside for p in published), published
+    assert Settings().api.host == "127.0.0.1"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.daemon.dispatch import Dispatcher, Lane
+from bot.daemon.dispatch import Dispatcher, Lane, Pacers
 from bot.daemon.runtime import Runtime
 from bot.domain.errors import (
     AuthError,
@@ -117,7 +117,10 @@ def test_auth_error_pauses_target_and_others_continue(rig: Rig) -> None:
     rig.run()
     assert rig.state(a, "tg")[0] is S.PENDING
     assert rig.state(a, "xa")[0] is S.PUBLISHED
-    assert "401 Unauthorized" in (rig.app.state.targets()["tg"].paused_reason or "")
+    paused = rig.app.state.targets()["tg"].paused_reason or ""
+    assert "401 Unauthorized" in paused and not paused.startswith("target paused")  # said once
+    _, (d_tg, _) = rig.app.queue.get_article(a)
+    assert (d_tg.plan_reason or "").count("target paused") <= 1
     rig.clock.advance(3600)
     assert rig.run() == 0
     rig.app.state.resume("tg")
@@ -296,3 +299,40 @@ def test_repost_happens_once_then_waits_for_review(tmp_path: Path) -> None:
     rig.clock.advance(3600)
     assert rig.run() == 0
     assert len(rig.pubs["tg"].sent) == 2
+
+
+def _paced(rig: Rig, pacers: Pacers, per_minute: int) -> Dispatcher:
+    """A dispatcher whose Telegram lane is paced at ``per_minute`` with ``pacers`` (a reload
+    builds a new dispatcher that keeps the pacers and their recent sends)."""
+    lane = Lane("tg", Platform.TELEGRAM, "@news", rig.pubs["tg"], pacer_key="telegram",
+                per_minute=per_minute)
+    return Dispatcher(queue=rig.app.queue, state=rig.app.state, lanes={"tg": lane},
+                      policy=RetryPolicy(max_attempts=3, base=10, jitter=0), clock=rig.clock,
+                      rand=lambda: 0.5, pacers=pacers)
+
+
+def test_pacing_change_on_reload_takes_effect(rig: Rig) -> None:
+    """A chat limited to 1 a minute holds its second post; after a reload raising the limit,
+    the post goes out at once (the old limit is not kept), the earlier send still counted."""
+    rig.add(1, targets=("tg",))
+    rig.add(2, targets=("tg",))
+    rig.app.planner.replan()
+    pacers = Pacers()
+    slow = _paced(rig, pacers, per_minute=1)
+    assert asyncio.run(slow.publish_due()) == 1
+    assert (slow.next_wake() or 0) > 50
+    fast = _paced(rig, pacers, per_minute=100)
+    assert asyncio.run(fast.publish_due()) == 1
+    assert len(rig.pubs["tg"].sent) == 2
+
+
+def test_fractional_bot_rate_is_honoured() -> None:
+    """messages_per_second = 0.5 is one message per two seconds, not one per second."""
+    pacers = Pacers(per_second=0.5)
+    limit, period = pacers.per_bot()
+    window = pacers.window("bot:telegram", limit, period)
+    window.record(100.0)
+    assert window.wait_time(101.0) == pytest.approx(1.0)
+    assert window.wait_time(102.0) == 0.0
+    assert Pacers(per_second=2.5).per_bot() == (2, pytest.approx(0.8))
+    assert Pacers(per_second=30).per_bot() == (30, 1.0)

@@ -14,6 +14,7 @@ from bot.daemon.runtime import Runtime
 from bot.domain.errors import ConfigError, InputError
 from bot.domain.models import ArticleDraft, Priority
 from bot.intake.queueing import draft_from_mapping
+from bot.intake.stories import queue_story
 from bot.store.db import make_engine
 from bot.wiring import build_app
 from tests.conftest import make_settings
@@ -81,7 +82,7 @@ def test_import_reports_every_bad_line_and_queues_the_rest(app: Runtime) -> None
         (json.dumps({**GOOD, "title": "\ud800"}), "title is not valid Unicode"),
         (json.dumps({**GOOD, "tags": ["a\u0000"]}), "tags contains a NUL"),
         (json.dumps({**GOOD, "url": "http://[bad/x"}), "not an http(s) URL"),
-        (json.dumps({**GOOD, "url": "https://a.example:99999/x"}), "not an http(s) URL"),
+        (json.dumps({**GOOD, "url": "https://a.example:99999/x"}), "bad port"),
         (json.dumps({**GOOD, "image_url": "ftp://a.example/i.jpg"}), "image_url: not an http"),
         (json.dumps({**GOOD, "url": "https://a.example/" + "x" * 3000}), "longer than 2048"),
         (json.dumps({**GOOD, "language": "x" * 40}), "language is longer than 16"),
@@ -99,13 +100,23 @@ def test_import_reports_every_bad_line_and_queues_the_rest(app: Runtime) -> None
     assert len(result.added) == 1 and result.existing == []
 
 
-def test_nul_in_text_is_dropped_before_storing(app: Runtime) -> None:
-    """A NUL byte in a story's text is removed, so every database stores the story."""
+def test_nul_in_text_is_refused_at_every_door(app: Runtime) -> None:
+    """A NUL character in a story's text is refused with the field named, as the API does."""
     draft = ArticleDraft(url="https://a.example/nul", title="Nul", text="Before\x00 after.")
-    added = app.intake.add(draft)
-    article, deliveries = app.queue.get_article(added.article_id)
-    assert article.text == "Before after."
-    assert deliveries and all("\x00" not in part for d in deliveries for part in d.parts)
+    with pytest.raises(InputError, match="text contains a NUL character"):
+        app.intake.add(draft)
+    with pytest.raises(InputError, match="text contains a NUL character"):
+        draft_from_mapping({**GOOD, "text": "a\x00b"}, source="import")
+    assert app.queue.list_articles() == []
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t "])
+def test_blank_text_is_refused_when_given(app: Runtime, text: str) -> None:
+    """Text that is given must say something (left out, the page is fetched where a door can)."""
+    with pytest.raises(InputError, match="text is empty"):
+        draft_from_mapping({**GOOD, "text": text}, source="api")
+    with pytest.raises(InputError, match="text is empty"):
+        queue_story(app.intake, {**GOOD, "text": text}, source="api")
 
 
 @pytest.fixture
@@ -115,15 +126,16 @@ def project(tmp_path: Path, db_url: str) -> Project:
     return make_project(tmp_path / "proj", config)
 
 
-def test_cli_add_with_nul_in_body_file_queues_the_story(project: Project) -> None:
-    """queue add --body-file with a NUL byte succeeds; the stored text has no NUL."""
-    (project.root / "body.txt").write_text("Council met.\x00 Budget passed.", encoding="utf-8")
+@pytest.mark.parametrize("body", ["Council met.\x00 Budget passed.", "", "  \n  "])
+def test_cli_add_refuses_what_the_api_refuses(project: Project, body: str) -> None:
+    """queue add --body-file with a NUL byte, or with an empty or blank body, is refused in one
+    line (exit 2) like the API refuses it, and nothing is queued."""
+    (project.root / "body.txt").write_text(body, encoding="utf-8")
     r = project.run("queue", "add", "https://a.example/council", "--title", "Council",
-                    "--body-file", "body.txt", "--json")
-    assert r.code == 0, r.err
-    texts = [d["text"] for d in r.json()["deliveries"]]
-    assert texts and all("Council met. Budget passed." in t for t in texts)
-    assert "\\u0000" not in r.out
+                    "--body-file", "body.txt")
+    assert r.code == 2, r
+    assert ("NUL" in r.err) if "\x00" in body else ("empty" in r.err), r.err
+    assert project.run("queue", "list", "--json").json() == []
 
 
 def test_cli_import_goes_on_after_a_badly_typed_line(project: Project) -> None:
@@ -138,6 +150,35 @@ def test_cli_import_goes_on_after_a_badly_typed_line(project: Project) -> None:
     assert "in.jsonl:2: title contains a NUL character" in r.err
     assert "unexpected" not in r.err and "Traceback" not in r.err
     assert "queued 1," in r.out
+
+
+def test_cli_import_decodes_each_line_on_its_own(project: Project) -> None:
+    """A line that is not UTF-8 is refused by its number; the good lines around it are queued."""
+    good = [json.dumps({**GOOD, "url": f"https://a.example/u{n}"}).encode() for n in (1, 3)]
+    bad = json.dumps({**GOOD, "url": "https://a.example/u2"}).encode().replace(b"Good", b"G\xff\xfed")
+    (project.root / "in.jsonl").write_bytes(b"\n".join([good[0], bad, good[1]]))
+    r = project.run("queue", "import", "in.jsonl", "--json")
+    assert r.code == 1, r
+    data = r.json()
+    assert len(data["added"]) == 2
+    assert [e["line"] for e in data["errors"]] == [2] and "not UTF-8" in data["errors"][0]["error"]
+
+
+def test_repeated_target_names_are_one_target(project: Project) -> None:
+    """--targets tg,tg (and a repeated name in an import line) queues one delivery per target,
+    never a database error; the import goes on to the next line."""
+    r = project.run("queue", "add", "https://a.example/twice", "--title", "Twice", "--body-file",
+                    "-", "--targets", "tg,tg", "--json", stdin="The bridge reopened on Monday.")
+    assert r.code == 0, r
+    assert [d["target"] for d in r.json()["deliveries"]] == ["tg"]
+    lines = [json.dumps({**GOOD, "url": "https://a.example/t1", "targets": ["xa", "tg", "xa"]}),
+             json.dumps({**GOOD, "url": "https://a.example/t2"})]
+    (project.root / "in.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    r = project.run("queue", "import", "in.jsonl", "--json")
+    assert r.code == 0, r
+    assert len(r.json()["added"]) == 2
+    shown = project.run("queue", "show", str(r.json()["added"][0]), "--json").json()
+    assert sorted(d["target"] for d in shown["deliveries"]) == ["tg", "xa"]
 
 
 @pytest.mark.parametrize("url", ["mysql://u:p@localhost/db", "postgresql+asyncpg://h/db",

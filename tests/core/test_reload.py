@@ -82,3 +82,101 @@ def test_reload_failing_while_building_publishers_is_refused(
     app.dispose()
     written = [json.loads(line)["article_id"] for line in outbox.read_text().splitlines()]
     assert written == [1, 2, 3]
+
+
+FEED = """
+[[feeds]]
+name = "site"
+url = "http://127.0.0.1:9/feed.xml"
+interval = "{interval}"
+"""
+
+
+def test_reloads_let_go_of_the_old_feed_threads(tmp_path: Path) -> None:
+    """Each reload replaces the feed jobs and shuts down the old runner's thread pool, so the
+    daemon does not gain a pool per reload; stopping shuts down the last one."""
+    from bot.daemon.feeds import FeedJobs, feed_jobs
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG.format(root=tmp_path, interval="0s") + FEED.format(interval="1h"))
+    app = build_app(load_settings(cfg, env_file=None))
+    daemon = build_daemon(app, config_file=cfg, load=lambda p: load_settings(p, env_file=None),
+                          watch_seconds=0.1)
+    made: list[FeedJobs] = []
+
+    def recording(runtime):  # type: ignore[no-untyped-def]
+        jobs = feed_jobs(runtime)
+        if jobs is not None:
+            made.append(jobs)
+        return jobs
+
+    daemon.job_factories.append(recording)
+
+    async def scenario() -> None:
+        runner = asyncio.create_task(daemon.run())
+        try:
+            for n in range(3):
+                await asyncio.sleep(0.3)
+                cfg.write_text(CONFIG.format(root=tmp_path, interval="0s")
+                               + FEED.format(interval=f"{n + 2}h"))
+                assert await daemon.reload()
+        finally:
+            daemon.stop()
+            await runner
+
+    asyncio.run(scenario())
+    app.dispose()
+    assert len(made) == 4
+    for jobs in made:  # every pool refuses new work: it was shut down
+        with pytest.raises(RuntimeError, match="shutdown"):
+            jobs.runner.pool.submit(print)
+
+
+def test_sighup_reload_is_held_and_its_failure_logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """SIGHUP starts a reload the daemon holds on to until it ends (not a task nobody
+    references); if it fails, the error is logged with its stack instead of being lost."""
+    import gc
+    import os
+    import signal
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG.format(root=tmp_path, interval="0s"))
+    app = build_app(load_settings(cfg, env_file=None))
+    daemon = build_daemon(app, config_file=cfg, load=lambda p: load_settings(p, env_file=None),
+                          watch_seconds=0.1)
+    release = asyncio.Event()
+    reached: list[str] = []
+
+    async def slow_failing_reload() -> bool:
+        reached.append("started")
+        await release.wait()
+        reached.append("finished")
+        raise RuntimeError("reload blew up")
+
+    monkeypatch.setattr(daemon, "reload", slow_failing_reload)
+
+    async def scenario() -> None:
+        runner = asyncio.create_task(daemon.run())
+        try:
+            await asyncio.sleep(0.3)
+            os.kill(os.getpid(), signal.SIGHUP)
+            for _ in range(50):
+                await asyncio.sleep(0.02)
+                if reached:
+                    break
+            gc.collect()
+            held = [t for t in asyncio.all_tasks() if "reload" in t.get_name().lower()]
+            assert held, "the reload task is held by the daemon"
+            release.set()
+            await asyncio.sleep(0.1)
+        finally:
+            daemon.stop()
+            await runner
+
+    with caplog.at_level("ERROR"):
+        asyncio.run(scenario())
+    app.dispose()
+    assert reached == ["started", "finished"]
+    failed = [r for r in caplog.records if "reload" in r.getMessage() and r.exc_info]
+    assert failed and "reload blew up" in str(failed[0].exc_info[1])  # type: ignore[index]

@@ -141,6 +141,119 @@ def test_config_errors_drop_pydantic_prefixes(tmp_path: Path) -> None:
     assert f"{cfg}: timezone: unknown IANA timezone" in str(info.value)
 
 
+@pytest.mark.parametrize(("schedule", "why"), [
+    ('windows = ["01:00-02:00"]\nquiet_hours = ["23:00-07:00"]', "every window lies inside quiet hours"),
+    ('slots = ["03:00"]\nquiet_hours = ["00:00-06:00"]', "no slot falls inside a window"),
+    ('slots = ["22:30"]\nwindows = ["07:00-22:00"]', "no slot falls inside a window"),
+    ('cron = "0 9 30 feb *"', 'cron "0 9 30 feb *" never fires'),
+    ('quiet_hours = ["00:00-24:00"]', "quiet_hours cover the whole day"),
+])
+def test_a_schedule_that_can_never_post_is_a_config_error(tmp_path: Path, schedule: str,
+                                                          why: str) -> None:
+    """A schedule under which no ordinary story could ever go out stops the bot, naming it."""
+    cfg = write(tmp_path, BASE.replace('chat = "@news"', 'chat = "@news"\nschedule = "never"')
+                + f"[schedules.never]\n{schedule}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, env_file=None, environ={})
+    assert "schedules.never" in str(info.value) and "can never post" in str(info.value)
+    assert why in str(info.value)
+
+
+def test_breaking_only_schedule_is_allowed(tmp_path: Path) -> None:
+    """Quiet hours all day with breaking_ignores_quiet_hours is a deliberate breaking-only lane."""
+    cfg = write(tmp_path, BASE + '[schedules.breaking]\nquiet_hours = ["00:00-24:00"]\n'
+                "breaking_ignores_quiet_hours = true\n")
+    assert load_settings(cfg, env_file=None, environ={}).schedules["breaking"] is not None
+
+
+def test_config_path_that_is_a_folder_or_binary_is_one_line_exit_2(tmp_path: Path) -> None:
+    """--config pointing at a folder or a binary file: one line naming it, exit 2, no traceback."""
+    from tests.core.cli_helpers import make_project
+
+    p = make_project(tmp_path / "p")
+    (tmp_path / "binary.toml").write_bytes(b"\x7fELF\x02\x01\x01\x00\xd0\xff\xfe" * 20)
+    for bad in (tmp_path, tmp_path / "binary.toml"):
+        result = p.run("--config", str(bad), "config", "check")
+        assert result.code == 2, result
+        assert result.err.count("\n") == 1 and str(bad) in result.err, result.err
+        assert "unexpected" not in result.err and "Traceback" not in result.err
+
+
+def test_bad_value_in_dotenv_is_blamed_on_dotenv(tmp_path: Path) -> None:
+    """A bad value set in .env names .env and the variable, not the TOML file; the environment,
+    when it sets the key, is named instead."""
+    cfg = write(tmp_path, BASE)
+    env_file = tmp_path / ".env"
+    env_file.write_text("CROSSPOST_TIMEZONE=Mars/Base\nCROSSPOST_TELEGRAM__TIMEOUT=soon\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, env_file=env_file, environ={})
+    said = str(info.value)
+    assert f"{env_file} CROSSPOST_TIMEZONE: timezone: unknown IANA timezone" in said
+    assert f"{env_file} CROSSPOST_TELEGRAM__TIMEOUT: telegram.timeout" in said
+    assert str(cfg) not in said
+    with pytest.raises(ConfigError, match="environment CROSSPOST_TIMEZONE: timezone"):
+        load_settings(cfg, env_file=env_file, environ={"CROSSPOST_TIMEZONE": "Moon/Base"})
+
+
+def test_dotenv_may_hold_variables_that_are_not_ours(tmp_path: Path) -> None:
+    """Variables in .env without the CROSSPOST_ prefix (docker compose's) are left alone."""
+    cfg = write(tmp_path, BASE)
+    env_file = tmp_path / ".env"
+    env_file.write_text("POSTGRES_PASSWORD=pw\nAPI_PUBLISH_PORT=9000\nCROSSPOST_LOG_FORMAT=json\n")
+    assert load_settings(cfg, env_file=env_file, environ={}).log_format == "json"
+
+
+def test_unknown_crosspost_variables_are_warned_about(tmp_path: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """A misspelt top-level variable (environment or .env) is named in a warning with a guess;
+    known ones and CROSSPOST_CONFIG are not."""
+    cfg = write(tmp_path, BASE)
+    env_file = tmp_path / ".env"
+    env_file.write_text("CROSSPOST_DRYRUN=false\n")
+    with caplog.at_level("WARNING", logger="crosspost.config"):
+        settings = load_settings(cfg, env_file=env_file,
+                                 environ={"CROSSPOST_TIMEZON": "UTC", "CROSSPOST_CONFIG": str(cfg),
+                                          "CROSSPOST_TIMEZONE": "UTC"})
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [
+        "CROSSPOST_DRYRUN is not a crosspost setting and is ignored (did you mean CROSSPOST_DRY_RUN?)",
+        "CROSSPOST_TIMEZON is not a crosspost setting and is ignored (did you mean CROSSPOST_TIMEZONE?)",
+    ]
+    assert settings.timezone == "UTC"
+
+
+def test_relative_paths_come_from_the_config_files_folder(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative SQLite path and outbox_dir mean the same files from any current directory."""
+    folder = tmp_path / "deploy" / "config"
+    folder.mkdir(parents=True)
+    cfg = write(folder, BASE.replace('database_url = "sqlite:///var/x.db"',
+                                     'database_url = "sqlite:///../var/x.db?timeout=5"\n'
+                                     'outbox_dir = "../var/outbox"'))
+    seen = set()
+    for cwd in (tmp_path, folder, tmp_path / "deploy"):
+        monkeypatch.chdir(cwd)
+        s = load_settings(cfg, env_file=None, environ={})
+        seen.add((s.database_url, s.outbox_dir))
+    assert seen == {(f"sqlite:///{tmp_path / 'deploy' / 'var' / 'x.db'}?timeout=5",
+                     tmp_path / "deploy" / "var" / "outbox")}
+
+
+@pytest.mark.parametrize(("line", "key"), [
+    ('database_url = "sqlite:///vra/x.db"', "database_url"),
+    ('outbox_dir = "nowhere/outbox"', "outbox_dir"),
+])
+def test_a_mistyped_folder_is_a_config_error_not_a_new_database(tmp_path: Path, line: str,
+                                                                 key: str) -> None:
+    """Only the data folder var/ is created when missing; another missing folder is named."""
+    text = BASE.replace('database_url = "sqlite:///var/x.db"\n', "")
+    cfg = write(tmp_path, f"{line}\n{text}")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, env_file=None, environ={})
+    assert info.value.key == key and "does not exist" in str(info.value)
+    assert not (tmp_path / "vra").exists() and not (tmp_path / "nowhere").exists()
+
+
 def test_one_image_policy_per_target(tmp_path: Path) -> None:
     """X attaches by default, Telegram's photo flag maps onto ``image``, contradictions are refused."""
     x = '\n[[targets]]\nname = "xa"\nplatform = "x"\n'

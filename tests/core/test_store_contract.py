@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -148,6 +149,46 @@ def test_queue_revision_moves_on_change(engine: Engine) -> None:
     assert r0 < r1 < store.revision()
 
 
+def test_concurrent_changes_never_lose_a_revision(engine: Engine) -> None:
+    """Writers changing the queue at once (first change on a fresh database included) each move
+    the revision: no lost increment, no collision on the first one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = QueueStore(engine=engine)
+    start = store.revision()
+    writers, each = 4, 12
+    barrier = threading.Barrier(writers)
+
+    def write(w: int) -> None:
+        barrier.wait()
+        for i in range(each):
+            _add(store, 1000 * (w + 1) + i)
+
+    with ThreadPoolExecutor(max_workers=writers) as pool:
+        list(pool.map(write, range(writers)))
+    # each _add is one queue change (setting plans is the daemon's own and does not count)
+    assert store.revision() - start == writers * each
+
+
+def test_revision_survives_the_counters_migration(db_url: str) -> None:
+    """A database before the counters migration keeps its queue revision when 0002b moves it
+    into ``counters``."""
+    from bot.store.db import make_engine
+
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng, "e14a7c2d9b01")
+        StateStore(engine=eng).put("queue_revision", 41, T0)
+        upgrade(eng)
+        store = QueueStore(engine=eng)
+        assert store.revision() == 41
+        _add(store)
+        assert store.revision() == 42
+        assert StateStore(engine=eng).get("queue_revision") is None
+    finally:
+        eng.dispose()
+
+
 def test_target_state(engine: Engine) -> None:
     """Pauses, rate-limit blocks and runtime values round-trip."""
     state = StateStore(engine=engine)
@@ -236,6 +277,37 @@ def test_postgres_lock_loss_is_noticed(postgres_url: str) -> None:
         assert not PublisherLock(engine).held_elsewhere()
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_lock_in_another_database_is_not_a_publisher_here(postgres_url: str) -> None:
+    """A publisher on another database of the same PostgreSQL server does not make `status`
+    report a publisher running on this one (pg_locks is filtered by database)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from bot.store.db import make_engine
+    from bot.store.lock import PublisherLock
+
+    other_name = f"crosspost_o_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{other_name}"'))
+    other = make_engine(postgres_url.rsplit("/", 1)[0] + "/" + other_name)
+    here = make_engine(postgres_url)
+    try:
+        with PublisherLock(other):
+            assert PublisherLock(other).held_elsewhere()
+            assert not PublisherLock(here).held_elsewhere()
+            with PublisherLock(here) as mine:
+                assert mine.verify()
+    finally:
+        other.dispose()
+        here.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{other_name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def test_uncertain_posts_count_as_posted_for_pacing(engine: Engine) -> None:

@@ -15,6 +15,7 @@ from tests.fakes.fixtures import make_telegram_server, make_x_server  # noqa: F4
 from tests.fakes.telegram_server import TelegramConfig
 
 pytestmark = pytest.mark.slow
+BODY = "The council met on Monday. It approved the plan."  # an empty body is refused at every door
 
 
 def _running(p: object, log: str = "daemon.log") -> bool:
@@ -36,7 +37,7 @@ def test_sigterm_mid_send_finishes_and_records_it(
         assert wait_until(lambda: _running(p), 30)
         faults.queue([SLOW])
         p.run("queue", "add", "https://city.example/story-1", "--title", "Story number 1",
-              "--body-file", "/dev/null", "--targets", "tg-news")
+              "--body-file", "-", "--targets", "tg-news", stdin=BODY)
         assert wait_until(lambda: any(r.get("fault") for r in tg.app.state()["requests"]), 10)  # type: ignore[attr-defined]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
@@ -68,7 +69,8 @@ def test_a_paced_chat_does_not_hold_up_a_breaking_story_elsewhere(
         assert wait_until(lambda: len(tg.app.state()["messages"]) >= 2, 15)  # type: ignore[attr-defined]
         start = time.monotonic()
         r = p.run("queue", "add", "https://city.example/story-99", "--title", "Story number 99",
-                  "--body-file", "/dev/null", "--targets", "tg-world", "--priority", "breaking")
+                  "--body-file", "-", "--targets", "tg-world", "--priority", "breaking",
+                  stdin=BODY)
         assert r.code == 0, r.err
         assert wait_until(lambda: any(m["chat_username"] == "world" for m in
                                       tg.app.state()["messages"]), 10)  # type: ignore[attr-defined]
@@ -116,7 +118,7 @@ def test_run_once_on_sigterm_finishes_the_send_in_hand(
     p = live_project(tmp_path / "p", tg, x)
     p.config.write_text(p.config.read_text().replace("timeout = 1\n", "timeout = 5\n", 1))
     p.run("queue", "add", "https://city.example/story-1", "--title", "Story number 1",
-          "--body-file", "/dev/null", "--targets", "tg-news")
+          "--body-file", "-", "--targets", "tg-news", stdin=BODY)
     faults.queue([SLOW])
     proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(p.config), "run",
                              "--once"], cwd=p.root, env=p.env, stdout=subprocess.PIPE,

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from tests.fakes.httpbase import Reply
-
-_URL = re.compile(r"https?://\S+")
+from tests.fakes.x_length import link_spans
 
 
 @dataclass
@@ -46,10 +44,13 @@ def problem(status: int, title: str, detail: str, type_: str = "about:blank") ->
 
 
 def as_x_shows(text: str) -> str:
-    """Text as X returns it: links wrapped in t.co, ``& < >`` escaped as HTML entities."""
-    wrapped = _URL.sub(
-        lambda m: "https://t.co/" + hashlib.sha1(m[0].encode()).hexdigest()[:10], text
-    )
+    """Text as X returns it: links (with or without ``http(s)://``) wrapped in t.co, ``& < >``
+    escaped as HTML entities."""
+    wrapped = text
+    for start, end in reversed(link_spans(text)):  # bare domains too, as X links them
+        link = text[start:end]
+        wrapped = wrapped[:start] + "https://t.co/" + hashlib.sha1(link.encode()).hexdigest()[:10] + \
+            wrapped[end:]
     return wrapped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

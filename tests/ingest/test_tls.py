@@ -58,5 +58,5 @@ def test_https_dials_the_checked_ip_with_sni_and_verification(
 def test_certificate_for_another_name_is_refused(tls_server: tuple[PageServer, Path]) -> None:
     """The same address under a name the certificate does not cover fails verification."""
     server, cert = tls_server
-    with pytest.raises(FetchError, match="cannot connect"):
+    with pytest.raises(FetchError, match="cannot connect: TLS certificate not trusted"):
         _fetch(server, cert, "other.example")

@@ -126,16 +126,20 @@ async def test_faults_map_to_kinds_without_resending(
 
 
 async def test_connection_refused_is_transient(anyio_backend: str) -> None:
-    """Nobody listening: the request never left, so it is safe to retry."""
+    """Nobody listening: the request never left, so it is safe to retry; the error says in
+    one plain line what was not reached, where and why."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     publisher = x_publisher(f"http://127.0.0.1:{port}")
     try:
-        with pytest.raises(TransientError):
+        with pytest.raises(TransientError) as info:
             await publisher.publish(request_for(X, "hi"))
     finally:
         await publisher.aclose()
+    said = str(info.value)  # one plain line: what, where, why; no library reprs
+    assert said.endswith(f"not reached at 127.0.0.1:{port}: connection refused"), said
+    assert "\n" not in said and "Error" not in said and "Max retries" not in said
 
 
 async def test_wrong_credentials_are_auth_error(x_server: FakeServer) -> None:
@@ -185,6 +189,22 @@ async def test_reconcile_after_sent_parts_looks_for_next_part(xp: XPublisher) ->
     found = await xp.find_published(request)
     assert found is not None
     assert found.post_ids == second.post_ids
+
+
+async def test_reconcile_finds_a_post_with_a_bare_domain(make_x_server: MakeX) -> None:
+    """X links bare domains (``bbc.com``) too; a post with one whose answer timed out is still
+    found, not sent again into "duplicate content"."""
+    server = make_x_server(faults=FaultPlan(slow_seconds=2.0))
+    publisher = x_publisher(server, read_timeout=0.3)
+    request = request_for(X, "Storm warning, details at bbc.com/weather and met.gov.uk today")
+    try:
+        server.app.faults.queue(["slow"])
+        with pytest.raises(UncertainError):
+            await publisher.publish(request)
+        found = await publisher.find_published(request)
+    finally:
+        await publisher.aclose()
+    assert found is not None and found.post_ids == (server.app.tweets[-1]["id"],)
 
 
 def test_normalise_evens_out_what_x_changes() -> None:

@@ -19,6 +19,12 @@ def rules(default_tz: str = "Europe/Kyiv", **keys: Any) -> ScheduleRules:
     return ScheduleConfig(**keys).to_rules(default_tz)
 
 
+def never_posting_rules(default_tz: str = "Europe/Kyiv", **keys: Any) -> ScheduleRules:
+    """Rules the config model refuses (they can never post), built without that last check so
+    the pure planner's and reporter's handling of them stays tested."""
+    return ScheduleConfig.model_construct(**keys).to_rules(default_tz)
+
+
 def utc(*args: int) -> datetime:
     """A UTC datetime."""
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc, arg-type]

@@ -10,7 +10,7 @@ import pytest
 from bot.domain.models import Priority
 from bot.domain.schedule import MISSED_SLOT_GRACE, Plan, plan_target
 
-from .helpers import KYIV, item, local, rules, utc
+from .helpers import KYIV, item, local, never_posting_rules, rules, utc
 
 NOW = utc(2026, 1, 5, 9, 0)  # Monday 11:00 in Kyiv
 
@@ -192,7 +192,7 @@ def test_slot_that_just_passed_is_still_used_once() -> None:
 
 def test_schedule_that_never_opens_leaves_items_unplanned() -> None:
     """When no place exists, plans carry neither time nor expiry, and say why."""
-    r = rules(windows=["01:00-02:00"], quiet_hours=["00:00-03:00"])
+    r = never_posting_rules(windows=["01:00-02:00"], quiet_hours=["00:00-03:00"])
     [plan] = plan_target(r, now=NOW, history=[], pending=[item(1, NOW)])
     assert plan.planned_at is None and plan.expired_reason is None
     assert "never opens" in plan.reason

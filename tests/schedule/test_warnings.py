@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.schedule import schedule_warnings
 
-from .helpers import rules, utc
+from .helpers import never_posting_rules, rules, utc
 
 NOW = utc(2026, 1, 5, 9, 0)
 
@@ -17,7 +17,7 @@ def test_sane_schedule_has_no_warnings() -> None:
 
 def test_window_inside_quiet_hours_never_opens() -> None:
     """A window entirely inside quiet hours is named; if it is the only one, nothing opens."""
-    r = rules(windows=["01:00-02:00"], quiet_hours=["23:00-07:00"])
+    r = never_posting_rules(windows=["01:00-02:00"], quiet_hours=["23:00-07:00"])
     warnings = schedule_warnings(r, now=NOW)
     assert "every window lies inside quiet hours: the schedule never opens" in warnings
     assert 'windows[0] "01:00-02:00" never opens: it lies inside quiet hours' in warnings
@@ -43,17 +43,17 @@ def test_slots_in_quiet_hours_or_outside_windows() -> None:
 
 def test_all_slots_dead() -> None:
     """When no slot survives windows and quiet hours, the schedule never posts."""
-    r = rules(slots=["03:00"], quiet_hours=["00:00-06:00"])
+    r = never_posting_rules(slots=["03:00"], quiet_hours=["00:00-06:00"])
     assert "no slot falls inside a window outside quiet hours: nothing is ever posted" in \
         schedule_warnings(r, now=NOW)
 
 
 def test_cron_that_never_fires() -> None:
     """A cron for 30 February never fires; a cron only in quiet hours never posts."""
-    assert schedule_warnings(rules(cron="0 9 30 feb *"), now=NOW) == [
+    assert schedule_warnings(never_posting_rules(cron="0 9 30 feb *"), now=NOW) == [
         'cron "0 9 30 feb *" never fires'
     ]
-    quiet = rules(cron="0 3 * * *", quiet_hours=["00:00-06:00"])
+    quiet = never_posting_rules(cron="0 3 * * *", quiet_hours=["00:00-06:00"])
     assert schedule_warnings(quiet, now=NOW) == [
         'cron "0 3 * * *" never fires inside a window outside quiet hours'
     ]
@@ -61,7 +61,7 @@ def test_cron_that_never_fires() -> None:
 
 def test_quiet_hours_all_day() -> None:
     """Quiet hours covering the whole day leave only the breaking lane, if allowed."""
-    r = rules(quiet_hours=["00:00-24:00"])
+    r = never_posting_rules(quiet_hours=["00:00-24:00"])
     assert schedule_warnings(r, now=NOW)[0].startswith("quiet_hours cover the whole day")
 
 

@@ -71,7 +71,7 @@ def test_decided_card_names_who_and_drops_buttons() -> None:
     assert not decided.open and decided.buttons == ()
     plain = check_html(decided.text)
     assert plain.startswith("Reviewed #7")
-    assert "✅ approved by Ann (telegram:111) via telegram at 2026-03-01 09:00:00 UTC" in plain
+    assert "✅ approved by Ann (telegram:111) via telegram at 2026-03-01 09:00 UTC" in plain
     assert "⛔ rejected by cli:bob via cli: not ours" in plain
     assert plain.endswith("Nothing left to decide.")
     assert decided.fingerprint != waiting.fingerprint

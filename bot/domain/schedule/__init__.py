@@ -33,7 +33,7 @@ from bot.domain.schedule.clock import fmt_utc, next_in_set, require_aware
 from bot.domain.schedule.parse import format_duration, parse_duration
 from bot.domain.schedule.places import Place, Placer, slot_label
 from bot.domain.schedule.rules import ScheduleRules
-from bot.domain.schedule.warnings import schedule_warnings
+from bot.domain.schedule.warnings import schedule_error, schedule_warnings
 
 MISSED_SLOT_GRACE = timedelta(minutes=5)
 _MICRO = timedelta(microseconds=1)
@@ -47,6 +47,7 @@ __all__ = [
     "next_slots",
     "parse_duration",
     "plan_target",
+    "schedule_error",
     "schedule_warnings",
 ]
 

@@ -33,6 +33,18 @@ def schedule_warnings(
     return out
 
 
+def schedule_error(rules: ScheduleRules, *, now: datetime) -> str | None:
+    """Why a schedule can never post an ordinary story (every window inside quiet hours, no
+    slot inside a window, a cron that never fires), or ``None``. Quiet hours all day with
+    ``breaking_ignores_quiet_hours`` is a deliberate breaking-only schedule, not an error."""
+    found = _never_opens(rules, require_aware(now, "now"))
+    if not found:
+        return None
+    if not rules.not_quiet and rules.breaking_ignores_quiet_hours:
+        return None
+    return found[0]
+
+
 def _never_opens(rules: ScheduleRules, now: datetime) -> list[str]:
     if Placer(rules).find(now, now) is not None:
         return []

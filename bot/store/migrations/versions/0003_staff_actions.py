@@ -2,7 +2,7 @@
 by state and by target.
 
 Revision ID: 0003
-Revises: e14a7c2d9b01
+Revises: 0002b
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from bot.store.tables import UTCDateTime
 
 revision = "0003"
-down_revision = "e14a7c2d9b01"
+down_revision = "0002b"
 branch_labels = None
 depends_on = None
 
