@@ -159,6 +159,32 @@ def test_cancel_asks_first_then_cancels_and_records_who(browser: Any,
             .get_attribute("textContent")
 
 
+def test_edit_then_take_down_a_story(browser: Any, desk_server: RunningDesk) -> None:
+    """Edit story changes the title the Telegram preview shows; Take down asks first, then withdraws
+    every target and the history names the editor and the reason."""
+    sign_in(browser, desk_server, EDITOR)
+    story = queue_story(browser, desk_server, "https://example.org/correct-me", "Brigde opens")
+    follow(browser, browser.find_element(By.LINK_TEXT, "Edit story…"))
+    title = browser.find_element(By.ID, "title")
+    title.clear()
+    title.send_keys("Bridge opens")
+    follow(browser, browser.find_element(By.CSS_SELECTOR,
+                                         f"form[action='/stories/{story}/correct'] button"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"#{story} Bridge opens"
+    assert "Bridge opens" in delivery(browser, "tg-main").find_element(By.CSS_SELECTOR,
+                                                                       ".text").text
+    follow(browser, browser.find_element(By.LINK_TEXT, "Take down…"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Take this story down?"
+    browser.find_element(By.ID, "reason").send_keys("wrong town")
+    browser.find_element(By.CSS_SELECTOR, "button.danger").click()
+    wait(browser).until(ec.url_to_be(f"{desk_server.url}/stories/{story}"))
+    for target in ("tg-main", "x-main"):
+        section = delivery(browser, target)
+        assert section.find_element(By.CSS_SELECTOR, "h2 .state").text == "withdrawn"
+        assert f"{EDITOR} took down: wrong town" in section.find_element(
+            By.CSS_SELECTOR, ".history").get_attribute("textContent")
+
+
 def test_approve_and_reject_a_story_held_for_approval(browser: Any,
                                                      desk_server: RunningDesk) -> None:
     """A story held for approval waits on every target; Approve plans it, and Reject (after a
