@@ -43,11 +43,15 @@ def run(ctx: Context, once: bool) -> None:
 
     sent = asyncio.run(main())
     if once:
-        published = app.dispatcher.published if app.dispatcher is not None else 0
-        click.echo(f"attempted {sent} deliver{'y' if sent == 1 else 'ies'}, published {published}")
-        if sent and not published:
-            raise PublishError(f"none of the {sent} attempted deliveries went out: "
-                                     "see `crosspost status` and `queue show ID`")
+        dispatcher = app.dispatcher
+        published = dispatcher.published if dispatcher is not None else 0
+        posts = dispatcher.attempts if dispatcher is not None else 0  # new posts, not corrections
+        revised = sent - posts
+        click.echo(f"attempted {posts} deliver{'y' if posts == 1 else 'ies'}, published {published}"
+                   + (f"; applied {revised} correction(s) or takedown(s)" if revised else ""))
+        if posts and not published:
+            raise PublishError(f"none of the {posts} attempted deliveries went out: "
+                               "see `crosspost status` and `queue show ID`")
 
 
 def _add_doors(app: Runtime, daemon: Daemon) -> None:
