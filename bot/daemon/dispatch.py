@@ -123,9 +123,10 @@ class Dispatcher:
         if self._stopping.is_set():
             return 0
         now = self.clock.now()
-        exclude = [*self.blocked_targets(now), *self.busy_targets]
+        blocked = await asyncio.to_thread(self.blocked_targets, now)
+        exclude = [*blocked, *self.busy_targets]
         by_target: dict[str, list[Delivery]] = defaultdict(list)
-        for d in self.queue.due(now, exclude_targets=exclude):
+        for d in await asyncio.to_thread(self.queue.due, now, exclude_targets=exclude):
             if d.target in self.lanes and d.id not in self._active:
                 by_target[d.target].append(d)
         for target, items in by_target.items():
@@ -199,7 +200,8 @@ class Dispatcher:
         async def part_sent(index: int, post_id: str) -> None:
             sent.append(post_id)
             if index < last:  # the last part's id is recorded with ``published``
-                self.queue.record_part(d.id, attempt_id, sent, self.clock.now())
+                await asyncio.to_thread(self.queue.record_part, d.id, attempt_id, list(sent),
+                                        self.clock.now())
 
         return PublishRequest(
             delivery_id=d.id, article_id=d.article_id, target=d.target, platform=d.platform,
@@ -215,7 +217,7 @@ class Dispatcher:
         attempt_id = uuid.uuid4().hex
         started = time.perf_counter()
         claimed_at = self.clock.now()
-        if not self.queue.claim(d.id, attempt_id, claimed_at):
+        if not await asyncio.to_thread(self.queue.claim, d.id, attempt_id, claimed_at):
             return False
         self.attempts += 1
         self._active.add(d.id)
@@ -232,37 +234,38 @@ class Dispatcher:
                 err = UncertainError(f"unexpected error: {exc!r}")
                 await self._failed(lane, d, attempt_id, request, err)
             else:
-                self._published(d, attempt_id, receipt, "published", started)
-                self._respect_budget(lane)
+                await self._published(d, attempt_id, receipt, "published", started)
+                await self._respect_budget(lane)
         finally:
             self._active.discard(d.id)
             self._claimed.pop(d.id, None)
         return True
 
-    def _respect_budget(self, lane: Lane) -> None:
+    async def _respect_budget(self, lane: Lane) -> None:
         """Stop before the platform has to say 429: honour what its rate-limit headers say."""
         budget = getattr(lane.publisher, "budget_until", None)
         until = budget() if callable(budget) else None
         if isinstance(until, datetime) and until > self.clock.now():
             reason = f"posting budget used up until {until:%Y-%m-%d %H:%M:%S} UTC (rate-limit headers)"
-            self.state.block(lane.target, until, reason)
+            await asyncio.to_thread(self.state.block, lane.target, until, reason)
             self._halted.add(lane.target)
             log.info("target waits for its rate-limit window", extra={"target": lane.target,
                                                                        "until": until.isoformat()})
 
-    def _finish(self, d: Delivery, attempt_id: str, **kwargs: Any) -> bool:
+    async def _finish(self, d: Delivery, attempt_id: str, **kwargs: Any) -> bool:
         """Record the end of an attempt (its start time comes from the claim)."""
         started = self._claimed.get(d.id, d.updated_at)
-        done = self.queue.finish(d.id, attempt_id, started_at=started, **kwargs)
+        done = await asyncio.to_thread(functools.partial(
+            self.queue.finish, d.id, attempt_id, started_at=started, **kwargs))
         if not done:
             log.warning("attempt no longer owns its delivery; outcome not recorded",
                         extra={"article": d.article_id, "target": d.target, "delivery": d.id,
                                "attempt": attempt_id[:8]})
         return done
 
-    def _published(self, d: Delivery, attempt_id: str, receipt: PublishReceipt, outcome: str,
-                   started: float | None = None) -> None:
-        if not self._finish(d, attempt_id, state=S.PUBLISHED, now=self.clock.now(),
+    async def _published(self, d: Delivery, attempt_id: str, receipt: PublishReceipt,
+                         outcome: str, started: float | None = None) -> None:
+        if not await self._finish(d, attempt_id, state=S.PUBLISHED, now=self.clock.now(),
                             outcome=outcome, receipt=receipt):
             return
         _log(d, "published", post_id=receipt.post_ids[0] if receipt.post_ids else None,
@@ -289,29 +292,29 @@ class Dispatcher:
         fin = self._finish
         match decision.action:
             case Action.RETRY | Action.REPOST:
-                fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
-                    error=decision.reason, error_kind=kind, planned_at=decision.at)
+                await fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
+                          error=decision.reason, error_kind=kind, planned_at=decision.at)
             case Action.RETRY_PLAIN:
-                fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
-                    error=decision.reason, error_kind=kind, planned_at=now, plain_text=True)
+                await fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
+                          error=decision.reason, error_kind=kind, planned_at=now, plain_text=True)
             case Action.BLOCK_TARGET:
                 assert decision.at is not None
-                self.state.block(d.target, decision.at, decision.reason)
+                await asyncio.to_thread(self.state.block, d.target, decision.at, decision.reason)
                 self._halted.add(d.target)
-                fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
-                    error=decision.reason, error_kind=kind, planned_at=decision.at)
+                await fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
+                          error=decision.reason, error_kind=kind, planned_at=decision.at)
             case Action.PAUSE_TARGET:
-                self.state.pause(d.target, decision.reason, now)
+                await asyncio.to_thread(self.state.pause, d.target, decision.reason, now)
                 self._halted.add(d.target)
-                fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
-                    error=decision.reason, error_kind=kind, planned_at=d.planned_at)
+                await fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
+                          error=decision.reason, error_kind=kind, planned_at=d.planned_at)
                 log.error("target paused", extra={"target": d.target, "reason": decision.reason})
             case Action.FAIL:
-                fin(d, attempt_id, state=S.FAILED, now=now, outcome=kind,
-                    error=decision.reason, error_kind=kind)
+                await fin(d, attempt_id, state=S.FAILED, now=now, outcome=kind,
+                          error=decision.reason, error_kind=kind)
             case Action.REVIEW:
-                fin(d, attempt_id, state=S.NEEDS_REVIEW, now=now, outcome=kind,
-                    error=decision.reason, error_kind=kind)
+                await fin(d, attempt_id, state=S.NEEDS_REVIEW, now=now, outcome=kind,
+                          error=decision.reason, error_kind=kind)
             case Action.RECONCILE:
                 await self._reconcile(lane, d, attempt_id, request, fallback=S.PENDING,
                                       reason=decision.reason)
@@ -329,18 +332,19 @@ class Dispatcher:
             return False  # stays ``sending``; recover() asks again later
         now = self.clock.now()
         if found is not None:
-            self._published(d, attempt_id, found, "reconciled")
+            await self._published(d, attempt_id, found, "reconciled")
             return True
         planned = now + timedelta(seconds=1) if fallback is S.PENDING else None
-        self._finish(d, attempt_id, state=fallback, now=now, outcome="not_found",
-                          error=f"{reason}; the platform does not have it",
-                          error_kind="uncertain", planned_at=planned)
+        await self._finish(d, attempt_id, state=fallback, now=now, outcome="not_found",
+                                 error=f"{reason}; the platform does not have it",
+                                 error_kind="uncertain", planned_at=planned)
         _log(d, fallback.value, reason="not found on the platform after an unknown outcome")
         return True
 
     async def recover(self) -> int:
         """Resolve deliveries left ``sending`` by a dead process (start-up, then periodically)."""
-        stale = [d for d in self.queue.in_flight() if d.id not in self._active]
+        stale = [d for d in await asyncio.to_thread(self.queue.in_flight)
+                 if d.id not in self._active]
         for d in stale:
             lane = self.lanes.get(d.target)
             if lane is None or d.attempt_id is None:

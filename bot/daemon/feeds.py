@@ -57,7 +57,7 @@ class FeedRunner:
         feed = next((f for f in self.app.settings.feeds if f.name == name), None)
         if feed is None:
             return None
-        state = self.store.get(name)
+        state = await asyncio.to_thread(self.store.get, name)
         now = self.app.clock.now()
         if state and state.failures and state.next_poll_at and state.next_poll_at > now:
             return None
@@ -66,12 +66,13 @@ class FeedRunner:
         try:
             loop = asyncio.get_running_loop()
             found = await loop.run_in_executor(self.pool, poller.collect, feed)
-            result = poller.commit(found)
+            result = await asyncio.to_thread(poller.commit, found)
         except Exception as exc:  # a broken feed must not stop the scheduler or other feeds
             log.exception("feed poll crashed", extra={"feed": name})
             failures = state.failures + 1 if state else 1
-            self.store.record_failure(name, now=now, error=f"{type(exc).__name__}: {exc}",
-                                      next_poll_at=now + backoff(feed_interval(feed), failures))
+            await asyncio.to_thread(
+                self.store.record_failure, name, now=now, error=f"{type(exc).__name__}: {exc}",
+                next_poll_at=now + backoff(feed_interval(feed), failures))
             return None
         finally:
             fetcher.close()
