@@ -103,6 +103,12 @@ class ApiSettings(_Section):
     max_body_bytes: int = Field(default=1_000_000, gt=0)
 
 
+class WorkerSettings(_Section):
+    """``[workers]``: several ``crosspost run`` on one PostgreSQL database share the targets."""
+
+    lease_seconds: float = Field(default=15.0, ge=3.0, le=600.0)
+
+
 class TargetConfig(_Section):
     """``[[targets]]``: one Telegram channel or X account."""
 
@@ -146,6 +152,7 @@ class Settings(BaseSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     targets: list[TargetConfig] = Field(default_factory=list)
     feeds: list[FeedConfig] = Field(default_factory=list)

@@ -16,7 +16,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -93,6 +93,10 @@ class Dispatcher:
         self._tasks: dict[str, asyncio.Task[int]] = {}
         self._wake: dict[str, float] = {}  # target → monotonic time its pacing allows a post
         self._stopping = asyncio.Event()
+        self.owns: Callable[[str], bool] = lambda _target: True
+        """Whether this worker may publish to a target now (its lease; always on SQLite)."""
+        self.fence: str | None = None
+        """This worker's id: a claim then also needs its unexpired lease on the target."""
 
     # -- lanes ----------------------------------------------------------------------------
     def blocked_targets(self, now: datetime) -> dict[str, str]:
@@ -127,7 +131,7 @@ class Dispatcher:
         exclude = [*blocked, *self.busy_targets]
         by_target: dict[str, list[Delivery]] = defaultdict(list)
         for d in await asyncio.to_thread(self.queue.due, now, exclude_targets=exclude):
-            if d.target in self.lanes and d.id not in self._active:
+            if d.target in self.lanes and d.id not in self._active and self.owns(d.target):
                 by_target[d.target].append(d)
         for target, items in by_target.items():
             task = asyncio.create_task(self._run_lane(self.lanes[target], items),
@@ -153,6 +157,13 @@ class Dispatcher:
         """Lanes finish the send in hand and start no other."""
         self._stopping.set()
 
+    async def settle(self, targets: Collection[str]) -> None:
+        """Wait until the lanes of ``targets`` have finished (they start no other send once
+        ``owns`` says no): a target handed to another worker is left quiet."""
+        tasks = [task for name, task in self._tasks.items() if name in targets]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
     def _lane_done(self, target: str, task: asyncio.Task[int]) -> None:
         self._tasks.pop(target, None)
         if not task.cancelled() and task.exception() is not None:
@@ -167,8 +178,9 @@ class Dispatcher:
         self._halted.discard(lane.target)
         self._wake.pop(lane.target, None)
         for d in items:
-            if self._stopping.is_set() or lane.target in self._halted:
-                break  # stopping, rate limited or paused mid-lane: the rest waits
+            if (self._stopping.is_set() or lane.target in self._halted
+                    or not self.owns(lane.target)):
+                break  # stopping, rate limited, paused or handed over: the rest waits
             wait = self._pace(lane)
             if wait > 0:
                 self._wake[lane.target] = time.monotonic() + wait
@@ -217,7 +229,8 @@ class Dispatcher:
         attempt_id = uuid.uuid4().hex
         started = time.perf_counter()
         claimed_at = self.clock.now()
-        if not await asyncio.to_thread(self.queue.claim, d.id, attempt_id, claimed_at):
+        if not await asyncio.to_thread(self.queue.claim, d.id, attempt_id, claimed_at,
+                                       worker=self.fence):
             return False
         self.attempts += 1
         self._active.add(d.id)
@@ -341,10 +354,12 @@ class Dispatcher:
         _log(d, fallback.value, reason="not found on the platform after an unknown outcome")
         return True
 
-    async def recover(self) -> int:
-        """Resolve deliveries left ``sending`` by a dead process (start-up, then periodically)."""
+    async def recover(self, targets: Collection[str] | None = None) -> int:
+        """Resolve deliveries left ``sending`` by a dead process (start-up, then periodically)
+        on the targets this worker owns, or on ``targets`` (just taken over from another)."""
         stale = [d for d in await asyncio.to_thread(self.queue.in_flight)
-                 if d.id not in self._active]
+                 if d.id not in self._active
+                 and (d.target in targets if targets is not None else self.owns(d.target))]
         for d in stale:
             lane = self.lanes.get(d.target)
             if lane is None or d.attempt_id is None:

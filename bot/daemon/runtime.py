@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from bot.config.settings import Settings
 from bot.daemon.dispatch import Dispatcher
 from bot.daemon.planning import Planner
+from bot.daemon.workers import Crew
 from bot.domain.ports import Clock, Publisher
 from bot.intake.queueing import Intake
 from bot.store.queue import QueueStore
@@ -32,6 +33,8 @@ class Runtime:
     planner: Planner
     publishers: list[Publisher] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
+    crew: Crew | None = None
+    """This worker's share of the targets (a daemon on PostgreSQL)."""
 
     async def aclose(self) -> None:
         """Close publishers' connections and the database pool."""

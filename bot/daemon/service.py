@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from bot.config.settings import Settings
 from bot.daemon.dispatch import Dispatcher, Pacers
 from bot.daemon.runtime import Runtime
+from bot.daemon.workers import Crew
 from bot.domain.errors import ConfigError
 from bot.domain.ports import Publisher
 from bot.store.listen import QueueListener
@@ -79,6 +80,8 @@ class Daemon:
         self._publisher_lock: PublisherLock | None = None
         self._changed = asyncio.Event()
         self._followers: list[asyncio.Task[None]] = []
+        self.crew: Crew | None = None
+        self._crew_wake = asyncio.Event()
 
     @staticmethod
     async def _db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -167,6 +170,7 @@ class Daemon:
             await self.app.aclose()
             self.app.publishers.extend(opened)
             new.on_lane_done = self._lane_finished
+            self._own(new)
             self.app.dispatcher = new
             self.app.settings = settings
             self.app.intake.settings = settings
@@ -174,7 +178,8 @@ class Daemon:
             await self._db(self._resume_paused, "config reload")
             await self._db(self.app.state.put, "config_refused", None, now)
             await self._db(self.app.state.put, "config_loaded", {"at": now.isoformat()}, now)
-            await self._db(self.app.planner.replan)
+            await self._db(self.app.planner.replan, None if self.crew is None else self._targets(),
+                           refill=True)
         if self._scheduler is not None and self._scheduler.running:
             try:
                 self._add_factory_jobs()
@@ -186,14 +191,67 @@ class Daemon:
 
     # -- the daemon -----------------------------------------------------------------------
     async def run(self) -> None:
-        """Run until SIGINT/SIGTERM (or ``stop()``)."""
-
-        lock = self._publisher_lock = PublisherLock(self.app.engine)
+        """Run until SIGINT/SIGTERM (or ``stop()``). On PostgreSQL as one of the workers that
+        share the targets by lease; on SQLite as the database's one publisher."""
+        several = self.app.engine.dialect.name == "postgresql"
+        lock = self._publisher_lock = PublisherLock(self.app.engine, shared=several)
         await self._db(lock.acquire)
+        if several:
+            self.crew = Crew.on(self.app.engine, self.app.settings.workers.lease_seconds)
+            self.app.crew = self.crew
         try:
             await self._run()
         finally:
             await self._db(lock.release)
+
+    def _targets(self) -> list[str]:
+        """The targets this worker plans and publishes: its share, or every enabled one."""
+        enabled = self.app.planner.enabled()
+        if self.crew is None:
+            return enabled
+        return [t for t in enabled if self.crew.owns(t)]
+
+    def _own(self, dispatcher: Dispatcher) -> None:
+        """Let ``dispatcher`` publish only to this worker's share (and fence its claims)."""
+        if self.crew is not None:
+            dispatcher.owns = self.crew.owns
+            dispatcher.fence = self.crew.worker
+
+    async def _crew_loop(self) -> None:
+        """Beat every quarter of a lease time (at once when a worker joins or leaves)."""
+        crew = self.crew
+        assert crew is not None
+        while not self._stop.is_set():
+            try:
+                await self._crew_step(crew)
+            except Exception:
+                log.exception("worker heartbeat failed; will try again")
+            self._crew_wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._crew_wake.wait(), crew.beat_seconds)
+
+    async def _crew_step(self, crew: Crew) -> None:
+        """Renew leases, hand over what is no longer this worker's share, take what is."""
+        step = await self._db(crew.step, self.app.planner.enabled())
+        if step.lost:
+            log.warning("lost target leases", extra={"targets": ",".join(sorted(step.lost))})
+        dispatcher = self.app.dispatcher
+        if step.release:
+            crew.let_go(step.release)
+            if dispatcher is not None:
+                await dispatcher.settle(step.release)
+            await self._db(crew.leases.release, step.release)
+            log.info("handed targets over", extra={"targets": ",".join(sorted(step.release))})
+        gained = [t for t in sorted(step.acquire) if not self._stop.is_set()
+                  and await self._db(crew.leases.acquire, t)]
+        if gained and dispatcher is not None:
+            # settle what the previous owner left in flight, exactly as a restart does
+            await dispatcher.recover(targets=gained)
+            crew.took(gained)
+            async with self._lock:
+                await self._db(self.app.planner.replan, gained, refill=True)
+            log.info("took targets", extra={"targets": ",".join(gained)})
+            self._changed.set()
 
     async def _run(self) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -201,12 +259,17 @@ class Daemon:
 
         dispatcher = self._dispatcher()
         dispatcher.on_lane_done = self._lane_finished
+        self._own(dispatcher)
         self._install_signals()
         await self._db(self._resume_paused, "restart")
-        recovered = await dispatcher.recover()
-        if recovered:
-            log.info("resolved interrupted sends", extra={"count": recovered})
-        await self._db(self.app.planner.replan)
+        if self.crew is None:
+            recovered = await dispatcher.recover()
+            if recovered:
+                log.info("resolved interrupted sends", extra={"count": recovered})
+            await self._db(self.app.planner.replan)
+        else:  # each target is recovered and planned by the worker that takes it
+            await self._db(self.crew.leases.join)
+            self._followers.append(asyncio.create_task(self._crew_loop(), name="crew"))
         self._revision = await self._db(self.app.queue.revision)
         self._follow_changes()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -248,8 +311,8 @@ class Daemon:
         self._followers.append(asyncio.create_task(self._on_changes(), name="queue-changes"))
         listener = QueueListener(engine=self.app.engine)
         if listener.available:
-            self._followers.append(asyncio.create_task(listener.run(self._changed.set),
-                                                       name="queue-listener"))
+            self._followers.append(asyncio.create_task(
+                listener.run(self._changed.set, self._crew_wake.set), name="queue-listener"))
 
     async def _on_changes(self) -> None:
         """Re-plan the horizon and reschedule after changes (a burst is handled once)."""
@@ -258,7 +321,7 @@ class Daemon:
             self._changed.clear()
             try:
                 async with self._lock:
-                    await self._db(self.app.planner.replan, self.app.planner.enabled())
+                    await self._db(self.app.planner.replan, self._targets())
                 await self._reschedule_soon()
             except Exception:
                 log.exception("planning after a queue change failed; will try again")
@@ -283,6 +346,11 @@ class Daemon:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._followers.clear()
+        if self.crew is not None:  # hand every target over at once
+            try:
+                await self._db(self.crew.leases.leave)
+            except Exception:
+                log.exception("could not hand the targets over; they free up within a lease")
         async with self._lock:
             if self._scheduler is not None and self._scheduler.running:
                 self._scheduler.shutdown(wait=False)
@@ -336,6 +404,8 @@ class Daemon:
         assert dispatcher is not None
         now = self.app.clock.now()
         busy_now = dispatcher.busy_targets
+        if self.crew is not None:  # others' targets are theirs to wake for
+            busy_now |= set(self.app.planner.enabled()) - set(self._targets())
 
         def read() -> tuple[dict[str, str], Any, list[Any]]:
             blocked = dispatcher.blocked_targets(now)
@@ -371,7 +441,7 @@ class Daemon:
             if dispatcher is None or self._stop.is_set():
                 return
             try:
-                await self._db(self.app.planner.replan, self.app.planner.enabled())
+                await self._db(self.app.planner.replan, self._targets())
                 await dispatcher.run_due()
             except Exception:
                 log.exception("dispatch failed; will try again")

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 CHANNEL = "crosspost_queue"
+WORKERS_CHANNEL = "crosspost_workers"
 log = logging.getLogger("crosspost.listen")
 
 
@@ -32,9 +33,11 @@ class QueueListener:
         """True on PostgreSQL (SQLite has no notifications)."""
         return self.engine.dialect.name == "postgresql"
 
-    async def run(self, on_change: Callable[[], None]) -> None:
-        """Call ``on_change`` for every notification until cancelled; reconnects after a
-        lost connection and calls ``on_change`` once then (changes may have been missed)."""
+    async def run(self, on_change: Callable[[], None],
+                  on_workers: Callable[[], None] | None = None) -> None:
+        """Call ``on_change`` for every queue notification (``on_workers`` when a worker
+        joins or leaves) until cancelled; reconnects after a lost connection and calls both
+        once then (notifications may have been missed)."""
         import psycopg
 
         conninfo = self.engine.url.set(drivername="postgresql").render_as_string(
@@ -44,9 +47,15 @@ class QueueListener:
                 conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
                 async with conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
+                    if on_workers is not None:
+                        await conn.execute(f"LISTEN {WORKERS_CHANNEL}")
+                        on_workers()
                     on_change()
-                    async for _ in conn.notifies():
-                        on_change()
+                    async for note in conn.notifies():
+                        if note.channel == WORKERS_CHANNEL and on_workers is not None:
+                            on_workers()
+                        else:
+                            on_change()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -25,7 +25,7 @@ from bot.domain.models import (
 )
 from bot.store.listen import notify
 from bot.store.rows import article_from_row, attempt_from_row, delivery_from_row
-from bot.store.tables import UTCDateTime, articles, attempts, deliveries, runtime
+from bot.store.tables import UTCDateTime, articles, attempts, deliveries, leases, runtime
 
 S = DeliveryState
 
@@ -58,6 +58,12 @@ _CLAIM = (
     .values(state=S.SENDING.value, attempt_id=bindparam("aid"),
             attempts=deliveries.c.attempts + 1, updated_at=bindparam("now"))
 )
+# With several workers: the claim also needs the claiming worker's unexpired lease on the target
+# (a fence: a worker that lost its lease, paused or cut off, can no longer start a send).
+_CLAIM_LEASED = _CLAIM.where(exists(
+    select(leases.c.target).where(
+        leases.c.target == deliveries.c.target, leases.c.worker == bindparam("worker"),
+        leases.c.expires_at > func.timezone("utc", func.now()))))
 _PART = (
     update(deliveries)
     .where(deliveries.c.id == bindparam("did"), deliveries.c.attempt_id == bindparam("aid"))
@@ -429,12 +435,18 @@ class QueueStore:
         return {r[0]: int(r[1]) for r in rows}
 
     # -- the exactly-once path --------------------------------------------------------------
-    def claim(self, delivery_id: int, attempt_id: str, now: datetime) -> bool:
-        """``pending`` → ``sending`` with a fresh attempt id, committed before any API call."""
+    def claim(self, delivery_id: int, attempt_id: str, now: datetime, *,
+              worker: str | None = None) -> bool:
+        """``pending`` → ``sending`` with a fresh attempt id, committed before any API call;
+        with ``worker`` (PostgreSQL, several workers) only while it holds the target's lease."""
+        params = {"did": delivery_id, "aid": attempt_id, "now": now}
         with self.engine.begin() as conn:
             if self.durable_claims and conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("PRAGMA synchronous=FULL")  # survive a power loss too
-            n = conn.execute(_CLAIM, {"did": delivery_id, "aid": attempt_id, "now": now}).rowcount
+            if worker is not None:
+                n = conn.execute(_CLAIM_LEASED, params | {"worker": worker}).rowcount
+            else:
+                n = conn.execute(_CLAIM, params).rowcount
         return bool(n)
 
     def record_part(self, delivery_id: int, attempt_id: str, sent_ids: Sequence[str],

@@ -1,4 +1,5 @@
-"""SQLAlchemy table definitions: articles, deliveries, attempts, target state, feeds, runtime."""
+"""SQLAlchemy table definitions: articles, deliveries, attempts, target state, feeds, runtime,
+workers and their target leases."""
 
 from __future__ import annotations
 
@@ -158,4 +159,23 @@ runtime = Table(
     Column("key", String(100), primary_key=True),
     Column("value", JSON),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("target", String(200), primary_key=True),
+    Column("worker", String(100), nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
 )
