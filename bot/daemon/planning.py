@@ -21,7 +21,7 @@ log = logging.getLogger("crosspost.planning")
 HISTORY = timedelta(days=2)
 
 
-HORIZON = 64
+HORIZON = 32
 """How many places per target get a real time; the rest wait in rank order for a place."""
 
 
