@@ -77,6 +77,7 @@ class Health(BaseModel):
     database: str
     scheduler: str
     worker: WorkerHealth | None = None
+    """On PostgreSQL: the worker that answered (absent on SQLite)."""
 
 
 class Problem(BaseModel):

@@ -39,7 +39,7 @@ async def healthz(request: Request) -> JSONResponse:
     worker = WorkerHealth.model_validate(crew.status()) if crew is not None else None
     health = Health(ok=database == "ok" and running, database=database,
                     scheduler="alive" if running else "stopped", worker=worker)
-    return JSONResponse(health.model_dump(), status_code=200 if health.ok else 503)
+    return JSONResponse(health.model_dump(exclude_none=True), status_code=200 if health.ok else 503)
 
 
 @router.get("/metrics", response_class=Response, responses={

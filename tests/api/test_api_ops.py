@@ -26,7 +26,7 @@ def test_healthz_reports_database_and_scheduler(running_api: RunningApi) -> None
     with httpx.Client(base_url=running_api.url, timeout=10) as anonymous:
         answer = anonymous.get("/healthz")
     assert answer.status_code == 200
-    assert answer.json() == {"ok": True, "database": "ok", "scheduler": "alive", "worker": None}
+    assert answer.json() == {"ok": True, "database": "ok", "scheduler": "alive"}
 
 
 def test_metrics_count_deliveries_latency_and_errors(running_api: RunningApi) -> None:
