@@ -4,6 +4,7 @@ new worker within one lease time, and an immediate hand-over by a worker that st
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import create_engine, text
 from bot.config.load import load_settings
 from bot.daemon.service import Daemon
 from bot.domain.shares import fair_shares
+from bot.reports.status import status_data, status_text
 from bot.store.leases import live_workers
 from bot.wiring import build_app, build_daemon
 
@@ -55,8 +57,9 @@ def _daemon(cfg: Path) -> Daemon:
 def test_new_worker_gets_a_fair_share_and_a_clean_stop_hands_over(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    """A second worker holds three of six targets within one lease time of starting; when it
-    stops cleanly, the first holds all six again at once (well within a lease time)."""
+    """A second worker holds three of six targets within one lease time of starting (and
+    `status` lists both with their targets); when it stops cleanly, the first holds all six
+    again at once (well within a lease time)."""
     engine = create_engine(postgres_url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -92,6 +95,15 @@ def test_new_worker_gets_a_fair_share_and_a_clean_stop_hands_over(
             took = await until(fair, LEASE)
             assert took is not None, held()
             assert second.crew is not None and not first.crew.owned & second.crew.owned
+            app = first.app
+            report = await asyncio.to_thread(
+                status_data, settings=app.settings, clock=app.clock, queue=app.queue,
+                state=app.state, engine=app.engine)
+            assert sorted(len(w["targets"]) for w in report["workers"]) == [3, 3]
+            assert {w["pid"] for w in report["workers"]} == {os.getpid()}
+            assert all(w["heartbeat_age"] < LEASE for w in report["workers"])
+            assert "workers: 2 live" in status_text(report, "UTC")
+            assert first.crew.status()["targets"] == sorted(first.crew.owned)
             second.stop()
             await two
             back = await until(lambda: shares() == [6], LEASE)
