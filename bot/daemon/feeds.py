@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config.settings import FeedConfig
 from bot.domain.errors import ConfigError
+from bot.domain.shares import fair_shares
 from bot.ingest.fetch import Fetcher
 from bot.intake.feeds import FeedPoller, PollResult, backoff, feed_interval
 from bot.store.feeds import FeedStore
@@ -57,6 +58,11 @@ class FeedRunner:
         feed = next((f for f in self.app.settings.feeds if f.name == name), None)
         if feed is None:
             return None
+        crew = self.app.crew
+        if crew is not None:  # several workers: each feed is polled by one of them
+            names = [f.name for f in self.app.settings.feeds]
+            if fair_shares(names, crew.live).get(name) != crew.worker:
+                return None
         state = await asyncio.to_thread(self.store.get, name)
         now = self.app.clock.now()
         if state and state.failures and state.next_poll_at and state.next_poll_at > now:
