@@ -117,9 +117,13 @@ class Planner:
         for d, a in [*self.queue.planned(names), *self.queue.pending_of(articles, names)]:
             by_target[d.target][d.id] = (d, a)
         states = self.state.targets()
+        low = self.horizon // 2 + 1
         for target in names:
             items = by_target[target]
-            if full or len(items) < self.horizon // 2 + 1:
+            # refill below half; a daemon pass also when too few of them may go now (the
+            # horizon holds stories scheduled for later while waiting ones may be due sooner)
+            few_ready = not articles and sum(_ready(d, a, now) for d, a in items.values()) < low
+            if full or len(items) < low or few_ready:
                 self._refill(target, items, now, tally)
             if items:
                 self._plan(target, list(items.values()), states.get(target), now, tally)
@@ -181,6 +185,12 @@ class Planner:
             if current.get(plan.delivery_id) != (at, reason):
                 changes.append((plan.delivery_id, at, reason))
         self.queue.set_plans(changes, seen=seen)
+
+
+def _ready(d: Delivery, a: Article, now: datetime) -> bool:
+    """May this delivery go at ``now`` as far as ``not_before`` and retry times go?"""
+    gate = _latest(a.not_before, d.retry_at)
+    return gate is None or gate <= now
 
 
 def _latest(*times: datetime | None) -> datetime | None:

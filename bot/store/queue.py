@@ -285,14 +285,16 @@ class QueueStore:
 
     def waiting(self, target: str, now: datetime, limit: int) -> list[tuple[Delivery, Article]]:
         """Up to ``limit`` pending deliveries of ``target`` without a planned time, best first:
-        those that may go now before those held by ``not_before``, then breaking, high, normal
-        priority, then the newest story (the order the planner gives places in)."""
-        ready_first = case((and_(articles.c.not_before.is_not(None),
-                                 articles.c.not_before > now), 1), else_=0)
+        those that may go now (breaking, high, normal priority, then the newest story: the order
+        the planner gives places in), then those held by ``not_before``, soonest first."""
+        held = and_(articles.c.not_before.is_not(None), articles.c.not_before > now)
+        ready_first = case((held, 1), else_=0)
+        soonest = case((held, articles.c.not_before), else_=None)
         return self._planning_rows(
             and_(deliveries.c.state == S.PENDING.value, deliveries.c.target == target,
                  deliveries.c.planned_at.is_(None)),
-            order=(ready_first, _URGENCY, _STORY_TIME.desc(), deliveries.c.id), limit=limit)
+            order=(ready_first, soonest.asc(), _URGENCY, _STORY_TIME.desc(), deliveries.c.id),
+            limit=limit)
 
     def _planning_rows(self, where: Any, *, order: Sequence[Any] = (), limit: int | None = None
                        ) -> list[tuple[Delivery, Article]]:

@@ -156,3 +156,28 @@ def test_waiting_stories_past_max_age_expire_on_refill(tmp_path: Path) -> None:
     states = [d.state for _, found in app.queue.list_articles() for d in found]
     assert states == [S.EXPIRED] * 6
     app.dispose()
+
+
+def test_scheduled_stories_enter_the_horizon_soonest_first(tmp_path: Path) -> None:
+    """Stories held by not_before fill the horizon soonest first, and one due sooner than the
+    horizon's own is pulled in on the next pass (the horizon is full, but not of stories that
+    may go now)."""
+    app, clock = _app(tmp_path)
+    start = clock.now()
+    lines = [f'{{"url": "https://news.example/s{i}", "title": "Later {i}", "text": "Body.", '
+             f'"not_before": "{(start + timedelta(hours=2 + i)).isoformat()}"}}'
+             for i in range(8)]
+    app.intake.import_lines(lines)
+    firsts = {a for a, (at, _) in _plans(app).items() if at is not None}
+    assert sorted(firsts) == [1, 2, 3, 4]  # the four soonest of the eight
+    soon = f'{{"url": "https://news.example/soon", "title": "Sooner", "text": "Body.", ' \
+           f'"not_before": "{(start + timedelta(hours=1)).isoformat()}"}}'
+    app.intake.on_change = None  # queued elsewhere; the daemon's next pass plans it
+    app.intake.import_lines([soon])
+    app.intake.on_change = app.planner.replan
+    app.planner.replan(["tg"])
+    plans = _plans(app)
+    sooner = next(a for a in plans if a not in firsts and plans[a][0] is not None)
+    assert plans[sooner][0] == start + timedelta(hours=1)
+    assert min(at for at, _ in plans.values() if at is not None) == start + timedelta(hours=1)
+    app.dispose()
