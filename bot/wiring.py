@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config.settings import Settings
 from bot.daemon.dispatch import Dispatcher, Lane, Pacers
+from bot.daemon.images import ImageStep
 from bot.daemon.planning import Planner
 from bot.daemon.runtime import Runtime
 from bot.daemon.service import Daemon
@@ -91,12 +92,13 @@ def make_dispatcher(
             platform=target.platform,
             chat=target.chat or "",
             publisher=publisher,
-            link_preview=target.link_preview,
+            link_preview="off" if target.image_policy == "off" else target.link_preview,
             on_uncertain=target.on_uncertain,
             pacer_key="telegram" if target.platform is Platform.TELEGRAM else "x",
             per_minute=(settings.telegram.messages_per_chat_per_minute
                         if target.platform is Platform.TELEGRAM and not settings.is_dry_run(target)
                         else None),
+            on_image_error=target.on_image_error,
         )
     policy = RetryPolicy(max_attempts=settings.retry.max_attempts, base=settings.retry.base_delay,
                          cap=settings.retry.max_delay, jitter=settings.retry.jitter)
@@ -108,9 +110,24 @@ def make_dispatcher(
     pacers.per_second = settings.telegram.messages_per_second
     dispatcher = Dispatcher(
         queue=app.queue, state=app.state, lanes=lanes, policy=policy, clock=app.clock,
-        pacers=pacers, on_published=on_published, **kwargs,
+        pacers=pacers, on_published=on_published, images=image_step(app, settings), **kwargs,
     )
     return dispatcher, opened
+
+
+def image_step(app: Runtime, settings: Settings) -> ImageStep:
+    """The one image step of ``app`` (fetching story images once for every target); a reload
+    keeps its cache and hands it the new fetch settings."""
+    if app.images is None:
+        from bot.ingest.fetch import Fetcher
+        from bot.ingest.image import ImageStore
+
+        store = ImageStore(fetcher=Fetcher(settings=settings.fetch),
+                           max_bytes=settings.fetch.image_max_bytes)
+        app.images = ImageStep(store=store)
+    else:
+        app.images.store.use(settings.fetch, settings.fetch.image_max_bytes)
+    return app.images
 
 
 def _real_publisher(settings: Settings, platform: Platform, shared: dict[str, Any],

@@ -36,6 +36,8 @@ class ArticleIn(BaseModel):
                                description="Without a title the page is fetched and extracted.")
     text: Text | None = Field(default=None, max_length=200_000)
     image_url: Text | None = Field(default=None, max_length=2048)
+    image_alt: Text | None = Field(default=None, max_length=5000,
+                                   description="The image's alt text (X keeps 1000 characters).")
     priority: Priority | None = None
     targets: list[Annotated[Text, Field(min_length=1, max_length=200)]] | None = Field(
         default=None, max_length=100, description="Target names; default: every enabled target.")

@@ -24,6 +24,7 @@ def queue() -> None:
 @click.option("--body-file", type=click.Path(dir_okay=False, path_type=Path),
               help="File with the story text (plain, Markdown or HTML); '-' for stdin.")
 @click.option("--image-url", help="Lead image URL.")
+@click.option("--image-alt", metavar="TEXT", help="The image's alt text (what it shows).")
 @click.option("--priority", type=click.Choice([p.value for p in Priority]), default="normal",
               show_default=True, help="'breaking' takes the breaking-news lane.")
 @click.option("--not-before", metavar="ISO8601", help="Earliest time to post, with offset.")
@@ -31,7 +32,8 @@ def queue() -> None:
 @json_option
 @pass_ctx
 def add(ctx: Context, url: str, title: str | None, body_file: Path | None, image_url: str | None,
-        priority: str, not_before: str | None, targets: str | None, as_json: bool) -> None:
+        image_alt: str | None, priority: str, not_before: str | None, targets: str | None,
+        as_json: bool) -> None:
     """Queue one story; prints its id (the existing one when the URL was queued before)."""
 
     from bot.intake.queueing import parse_time
@@ -49,7 +51,7 @@ def add(ctx: Context, url: str, title: str | None, body_file: Path | None, image
     if body_file is not None:
         text = sys.stdin.read() if str(body_file) == "-" else _read(body_file)
     data = {"url": url, "title": title, "text": text, "image_url": image_url,
-            "priority": priority, "not_before": not_before,
+            "image_alt": image_alt, "priority": priority, "not_before": not_before,
             "targets": [t.strip() for t in targets.split(",") if t.strip()] if targets else None}
     added = queue_story(app.intake, {k: v for k, v in data.items() if v is not None}, source="cli",
                         fetch_text=body_file is None)
@@ -75,7 +77,7 @@ def _read(path: Path) -> str:
 @json_option
 @pass_ctx
 def import_(ctx: Context, file: Path, as_json: bool) -> int:
-    """Queue one story per JSON line (url, title, text, image_url, priority, targets,
+    """Queue one story per JSON line (url, title, text, image_url, image_alt, priority, targets,
     not_before); bad lines are reported by number and the good ones are still queued."""
     app = ctx.app()
     raw = _read(file) if str(file) != "-" else sys.stdin.read()

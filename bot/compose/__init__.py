@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.compose.clean import clean_text
+from bot.compose.editorial import RULES, EditorialWarning, check_post
 from bot.compose.lang import detect_language
 from bot.compose.render import hashtag, prepare
 from bot.compose.telegram_html import (
@@ -27,15 +28,19 @@ from bot.compose.xtext import X_LIMIT, weighted_length
 from bot.domain.models import Platform, Post
 
 __all__ = [
+    "RULES",
     "TELEGRAM_SUMMARY_CHARS",
     "X_SUMMARY_CHARS",
     "ComposeOptions",
+    "EditorialWarning",
     "PartInfo",
     "Story",
+    "check_post",
     "clean_text",
     "compose",
     "describe",
     "detect_language",
+    "editorial_warnings",
     "link_preview",
     "plain_text",
     "summary_sentences",
@@ -110,7 +115,7 @@ def compose(story: Story, options: ComposeOptions) -> Post:
             tags=tags,
             template=options.template,
         )
-        return Post(Platform.X, parts, None, None)
+        return Post(Platform.X, parts, story.image_url if options.photo else None, None)
     tg_parts, image = telegram_parts(
         prepared,
         story.url or "",
@@ -150,6 +155,20 @@ def describe(post: Post, options: ComposeOptions | None = None) -> list[PartInfo
             length = utf16_len(plain_text(part))
         infos.append(PartInfo(part, length, limit, "utf16"))
     return infos
+
+
+def editorial_warnings(post: Post, story: Story) -> list[tuple[int, EditorialWarning]]:
+    """The editorial check of every part of ``post`` (numbered from 1) against ``story``.
+
+    A composed post has none; a template or a hand-written post may. Telegram parts are checked
+    as the plain text readers see; the headline is not held to the rules.
+    """
+    article = clean_text(story.text or "")
+    found: list[tuple[int, EditorialWarning]] = []
+    for i, part in enumerate(post.parts, start=1):
+        text = part if post.platform == Platform.X else plain_text(part)
+        found.extend((i, w) for w in check_post(text, article, title=story.title))
+    return found
 
 
 def validate_template(source: str, platform: Platform) -> None:

@@ -3,8 +3,10 @@
 Removes what must never reach a summary: social "follow us" lines, "Read:", "Read also",
 "Related:", "See also" cross-links, newsletter and subscription prompts, "Advertisement", photo
 and video credits, "Scroll down for video", share prompts, bylines and datelines, and
-"PUBLISHED: … UPDATED: …" stamps. Short lines without final punctuation are subheadings: they are
-kept apart so they never become summary sentences.
+"PUBLISHED: … UPDATED: …" stamps, live-blog time stamps, correction and editor's notes,
+"Image caption" lines and agency tag lines ("(Reporting by …; Editing by …)"). Short lines
+without final punctuation are subheadings: they are kept apart so they never become summary
+sentences.
 """
 
 from __future__ import annotations
@@ -81,6 +83,15 @@ _LINE_BOILERPLATE = re.compile(
     | scroll\s+down\s+for\s+(?:video|more).*
     | (?:published|updated|last\s+updated|posted)\s*:.*
     | (?:click|tap)\s+here\b.*
+    | (?:image|media|photo|video)\s+(?:caption|copyright)\b.*
+    | (?:correction|clarification|editor['’]s\s+note)\s*[:|–—-].*
+    | (?:this|an\s+earlier\s+version\s+of\s+this)\s+(?:article|story|report|piece)\s+(?:has\s+been\s+|was\s+)?
+      (?:updated|amended|corrected|changed|misstated|incorrectly|stated|said|has|had)\b.*
+    | \((?:reporting|writing|editing|additional\s+reporting|compiled)\s+by\b.*\)
+    | (?:updated\s+)?\d{1,2}[:.]\d{2}
+      (?:\s*(?:[ap]\.?m\.?|gmt|bst|utc|cet|cest|eet|eest|est|edt|msk|kyiv\s+time))?
+    | \d{1,2}\s+(?:minutes?|hours?|days?)\s+ago
+    | (?:виправлення|уточнення|исправление|уточнение)\s*[:|–—-].*
     | (?:comments?|\d+\s+comments?)
     | (?:читайте|читай|дивіться|смотрите)\s+(?:також|также|ще|еще|більше|больше)\b.*
     | (?:підписуйтесь|підпишіться|подписывайтесь|подпишитесь|приєднуйтесь|присоединяйтесь)\b.*
@@ -131,6 +142,10 @@ _INLINE_KEYS = (
     ("sign up",),
 )
 _INLINE_BOILERPLATE = list(zip(_INLINE_KEYS, _INLINE_BOILERPLATE_PATTERNS, strict=True))
+# A live blog's time stamp before an entry ("10:42 GMT –", "14:05:").
+_TIMESTAMP = re.compile(
+    r"^\d{1,2}[:.]\d{2}(?:\s*(?:[ap]\.?m\.?|GMT|BST|UTC|CET|CEST|EET|EEST|EST|EDT|MSK))?\s*[:|–—-]\s+"
+)
 # "LONDON (Reuters) -", "KYIV, March 3 (AP) —", "WASHINGTON —": datelines at a paragraph start.
 _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z .'-]{1,40}|[А-ЯІЇЄҐ][А-ЯІЇЄҐ .'-]{1,40})"
@@ -290,6 +305,8 @@ def clean_blocks(raw: str) -> list[Block]:
         line = line.removeprefix("## ").strip()
         line, lower = _strip_inline(line)
         line = _DATELINE.sub("", line).strip().lstrip(".|·•-–— ").strip()
+        if line[:1].isdigit():
+            line = _TIMESTAMP.sub("", line)
         # The line is now a part of the one ``lower`` was made from.
         if not line or _boilerplate_line(line, "newsletter" in lower):
             continue

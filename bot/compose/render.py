@@ -95,7 +95,7 @@ def fit(
     tags: Sequence[str],
     measure: Callable[[str], int],
 ) -> tuple[str, int] | None:
-    """Render within ``limit``: fewer sentences, then a shorter one, then a shorter title.
+    """Render within ``limit``: fewer sentences, then a shorter title (a sentence is never cut).
 
     Hashtags are added only while they fit. Returns the text and how many sentences it kept,
     or ``None`` when even the bare layout is too long.
@@ -111,11 +111,6 @@ def fit(
         size_k = total(title, sentences[:k], ())
     chosen: list[str] = list(sentences[:k])
     fits = size_k <= limit  # measured for exactly ``title`` and ``chosen``
-    if not chosen and sentences:
-        first = shrink(lambda x: total(title, [x] if x else [], ()), sentences[0], limit, measure)
-        if first:
-            chosen = [first]
-            fits = total(title, chosen, ()) <= limit
     if not fits:
         title = shrink(lambda x: total(x, chosen, ()), title, limit, measure)
         if total(title, chosen, ()) > limit:

@@ -5,43 +5,58 @@ initials (``J. K. Rowling``, ``Т. Шевченко``), decimals and money (no s
 ellipses (a break only before a capital), quotes (closing quotes stay with their sentence; a
 lowercase word after ``?”`` continues it), list items (one sentence each), and the CJK full
 stops. Every sentence it returns is a verbatim slice of its paragraph.
+
+``split_blocks`` keeps a quotation of several sentences together as one unit, including the
+newspaper style that runs a quotation over paragraphs with no closing mark until the last one; a
+unit whose quote marks or brackets never balance is marked ``whole=False`` and never summarised.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import islice
 from typing import NamedTuple
 
 from bot.compose.clean import Block
+from bot.compose.quotes import MARKS, open_marks
 from bot.compose.wordlists import words
 
-__all__ = ["Sentence", "split_blocks", "split_sentences"]
+__all__ = ["MAY_END", "TITLES", "Sentence", "iter_sentences", "split_blocks", "split_sentences"]
 
 
 class Sentence(NamedTuple):
-    """One sentence: its text, its paragraph's index and its own index in the article."""
+    """One sentence (or quotation unit): its text, its (first) paragraph's index, its own index
+    in the article, and whether its quote marks and brackets balance."""
 
     text: str
     paragraph: int
     position: int
+    whole: bool = True
 
 
-# Titles and words after which a period never ends a sentence.
-_NEVER_END = words(
+# Titles and other words a sentence never ends with (a name or a number follows them).
+TITLES = words(
     """mr mrs ms mx dr prof st sr jr gen sen rep gov lt col sgt capt cmdr adm maj cpl pvt
-    rev fr hon pres supt insp det no nos vol pp fig figs art approx ca cf vs etc mt ft ave
-    blvd jan feb mar apr jun jul aug sep sept oct nov dec est dept univ assn bros corp inc ltd co
-    вул ул просп пр пл пров бульв ім им проф акад ген д-р докт канд доц обл р-н смт м ст див
-    напр т п пор гл рис табл англ укр рос рус нім лат пан пані тов г гг рр р тис тыс млн млрд
-    грн руб коп дол січ лют бер квіт трав черв лип серп вер жовт лист груд янв фев апр
-    июн июл авг сен сент окт ноя дек"""
+    rev fr hon pres supt insp det vol pp fig figs art approx ca cf vs mt ft ave blvd dept
+    univ assn e.g i.e
+    вул ул просп пр пл пров бульв ім им проф акад ген д-р докт канд доц обл р-н смт м ст
+    див напр пор гл рис табл пан пані тов г-н г-жа"""
 )
-# Period-internal abbreviations (``U.S.``) end a sentence only before one of these words.
+# Abbreviations that may end a sentence: they end one only before a word that starts one
+# (``Apple Inc. The company``), as do period-internal ones (``U.S.``, ``a.m.``).
+MAY_END = words(
+    """etc est inc ltd co corp bros jan feb mar apr jun jul aug sep sept oct nov dec
+    т п англ укр рос рус нім лат г гг рр р тис тыс млн млрд грн руб коп дол січ лют бер
+    квіт трав черв лип серп вер жовт лист груд янв фев июн июл авг сен сент окт ноя дек
+    д др"""
+)
+# Words that start a sentence after such an abbreviation (pronouns, articles, conjunctions).
 _STARTERS = words(
     """the a an he she it they we i you but and in on at as this that these those there his her
-    its their our my after before when while if so yet however meanwhile officials police
-    president its mr mrs ms dr"""
+    its their our my after before when while if so yet however meanwhile
+    він вона воно вони це цей ця ці але проте однак у в на за після його її їх ми я та і
+    он она оно они это этот эта эти но однако после его ее их мы и а"""
 )
 _BOUNDARY = re.compile(r"(\.{2,}|…|[.!?]+[!?.]*)([\"'”’»)\]]*)(\s+)(?=\S)|([。！？]+[」』”’)）]*)")
 # Every boundary starts with one of these; finding them first is much faster than a full scan.
@@ -96,11 +111,13 @@ def _ends_here(text: str, m: re.Match[str]) -> bool:
     bare = prev.strip("'’-").lower()
     if not bare:
         return True
-    if bare in _NEVER_END:
+    if bare in TITLES:
         return False
     if len(bare) == 1 and prev[-1:].isalpha() and prev[-1:].isupper():
         return False  # an initial
-    if "." in bare:
+    if bare in ("no", "nos", "№"):
+        return not nxt.isdigit()  # "No. 10"
+    if "." in bare or bare in MAY_END:
         following = _FOLLOWING.match(text, nxt_i)
         return bool(following) and following.group(0).lower() in _STARTERS  # type: ignore[union-attr]
     return True
@@ -111,12 +128,27 @@ def split_sentences(paragraph: str, limit: int | None = None) -> list[str]:
 
     With ``limit``, stop after that many sentences (the rest of the paragraph is not read).
     """
+    if limit is None:
+        return list(iter_sentences(paragraph))
+    return list(islice(iter_sentences(paragraph), limit))
+
+
+def iter_sentences(paragraph: str) -> Iterator[str]:
+    """The sentences of ``split_sentences``, found one at a time."""
+    for piece, _ in _pieces(_unbulleted(paragraph)):
+        yield piece
+
+
+def _unbulleted(paragraph: str) -> str:
+    """The paragraph stripped, without the bullet or number of a list item."""
     text = paragraph.strip()
+    return _BULLET.sub("", text, count=1) if _LIST_ITEM.match(text) else text
+
+
+def _pieces(text: str) -> Iterator[tuple[str, int]]:
+    """Sentences of a stripped paragraph, each with the index in ``text`` where it ends."""
     if not text:
-        return []
-    if _LIST_ITEM.match(text):
-        text = _BULLET.sub("", text, count=1)
-    out: list[str] = []
+        return
     start = 0
     for m in _boundaries(text):
         if m.end() >= len(text):
@@ -125,24 +157,66 @@ def split_sentences(paragraph: str, limit: int | None = None) -> list[str]:
             end = m.end(4) if m.group(4) else m.end(2)
             piece = text[start:end].strip()
             if piece:
-                out.append(piece)
-                if limit is not None and len(out) >= limit:
-                    return out
+                yield piece, end
             start = m.end()
     tail = text[start:].strip()
-    if tail and (limit is None or len(out) < limit):
-        out.append(tail)
-    return out
+    if tail:
+        yield tail, len(text)
+
+
+# A quotation unit longer than this many sentences is not kept (nor read further).
+MAX_UNIT = 8
+_QUOTE_OPENERS = ("“", "„", "«", '"')
 
 
 def split_blocks(blocks: list[Block], limit: int | None = None) -> list[Sentence]:
-    """Sentences of every non-heading paragraph, numbered in article order (the first ``limit``)."""
+    """Sentences of every non-heading paragraph, numbered in article order.
+
+    A quotation or bracket left open at a sentence's end takes the next sentences in with it,
+    across paragraphs when the next one re-opens the quotation, until it closes. With ``limit``,
+    only the units that start within the first ``limit`` sentences are returned.
+    """
     result: list[Sentence] = []
-    for p, block in enumerate(blocks):
-        if block.heading:
-            continue
-        for s in split_sentences(block.text, limit=None if limit is None else limit - len(result)):
-            result.append(Sentence(s, p, len(result)))
-        if limit is not None and len(result) >= limit:
-            return result[:limit]
+    pending: list[str] = []
+    pending_par = 0
+    state: tuple[str, ...] = ()
+    texts = [(p, b.text) for p, b in enumerate(blocks) if not b.heading]
+    search = MARKS.search
+    read = 0
+    for k, (p, paragraph) in enumerate(texts):
+        paragraph = _unbulleted(paragraph)
+        # The next quote mark or bracket: a sentence that ends before it has none.
+        mark = -1
+        for s, end in _pieces(paragraph):
+            read += 1
+            if limit is not None and read > limit and not pending:
+                return result
+            if mark < end - len(s):
+                found = search(paragraph, end - len(s))
+                mark = found.start() if found else len(paragraph)
+            if not pending:
+                if mark >= end:
+                    result.append(Sentence(s, p, len(result)))
+                    continue
+                after = open_marks(s)
+                if after:
+                    pending, pending_par, state = [s], p, after
+                    continue
+                result.append(Sentence(s, p, len(result), after is not None))
+            else:
+                pending.append(s)
+                after = open_marks(s, state)
+                if after:
+                    state = after
+                    if len(pending) < MAX_UNIT:
+                        continue
+                result.append(Sentence(" ".join(pending), pending_par, len(result), after == ()))
+                pending = []
+        if pending:
+            nxt = texts[k + 1][1] if k + 1 < len(texts) else ""
+            ended = pending[-1].rstrip("\"'”’»)]")[-1:] in ".!?…"
+            if ended and state[-1] in _QUOTE_OPENERS and nxt.startswith(_QUOTE_OPENERS):
+                continue  # the quotation goes on in the next paragraph
+            result.append(Sentence(" ".join(pending), pending_par, len(result), False))
+            pending = []
     return result

@@ -14,7 +14,7 @@ from bot.domain.models import Platform
 
 __all__ = ["X_SUMMARY_CHARS", "x_parts"]
 
-X_SUMMARY_CHARS = 200  # default summary budget (weighted), leaving room for the link
+X_SUMMARY_CHARS = 240  # default summary budget (weighted), leaving room for the link (tuned)
 _THREAD_SUMMARY_FACTOR = 4
 
 
@@ -89,6 +89,9 @@ def x_parts(
     if not chosen and not thread:
         # A long first sentence still beats the headline when it is the article's lead.
         chosen = select(prepared.scored, one_post, measure=weighted_length, max_sentences=1)
+        if not chosen and not prepared.title:
+            # Nothing else to say: a sentence that leans on the one before beats an empty post.
+            chosen = select(prepared.scored, one_post, measure=weighted_length, max_sentences=1, strict=False)
     sentences = [s.text for s in chosen]
     if thread and weighted_length(" ".join(sentences)) > one_post and len(sentences) > 1:
         parts = _thread(sentences, url, limit, tags)
@@ -100,8 +103,8 @@ def x_parts(
         if done is not None:
             return (done[0],)
     build = _default_build(url)
-    body = sentences or ([prepared.title] if prepared.title else [])
-    done = fit(build, _post_length, limit, "", body, tags, weighted_length)
+    # With no sentence that fits whole, the headline is the post (cut if it must be).
+    done = fit(build, _post_length, limit, prepared.title, sentences, tags, weighted_length)
     if done is not None:
         return (done[0],)
     return (url,) if weighted_length(url) <= limit else ("",)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config.schedule import ScheduleConfig
@@ -73,6 +73,7 @@ class FetchSettings(_Section):
 
     timeout: float = Field(default=10.0, gt=0)
     max_bytes: int = Field(default=5_000_000, gt=0)
+    image_max_bytes: int = Field(default=50_000_000, gt=0)
     user_agent: str = "crosspost/0.1 (+https://github.com/crosspost/crosspost)"
     allow_private_networks: bool = False
     allow_hosts: list[str] = Field(default_factory=list)
@@ -120,12 +121,36 @@ class TargetConfig(_Section):
     dry_run: bool | None = None
     on_uncertain: Literal["review", "repost"] = "review"
     link_preview: Literal["off", "small", "large", "above"] = "small"
-    photo: bool = False
+    photo: bool | None = None
+    image: Literal["attach", "link-card", "off"] | None = None
+    on_image_error: Literal["post-without", "fail"] = "post-without"
     summary_chars: int | None = Field(default=None, gt=0)
     max_length: int = Field(default=280, ge=40)
     thread: bool = False
     hashtags: list[str] = Field(default_factory=list)
     template: str | None = None
+
+
+    @model_validator(mode="after")
+    def _one_image_policy(self) -> TargetConfig:
+        if self.photo is not None and self.platform is not Platform.TELEGRAM:
+            raise ValueError("photo is a Telegram key; X targets say image = \"attach\" | "
+                             "\"link-card\" | \"off\"")
+        if self.photo is not None and self.image is not None \
+                and self.photo != (self.image == "attach"):
+            raise ValueError(f"photo = {str(self.photo).lower()} contradicts "
+                             f"image = \"{self.image}\"; keep one of them")
+        return self
+
+    @property
+    def image_policy(self) -> str:
+        """``attach``, ``link-card`` or ``off``: ``image``, else ``photo`` (Telegram), else the
+        platform's default (X attaches, Telegram shows the link preview)."""
+        if self.image is not None:
+            return self.image
+        if self.photo is not None:
+            return "attach" if self.photo else "link-card"
+        return "attach" if self.platform is Platform.X else "link-card"
 
 
 class Settings(BaseSettings):

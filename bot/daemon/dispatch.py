@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain.errors import DuplicateContentError, PublishError, UncertainError
+from bot.daemon.images import NOTHING, ImageStep, PreparedImage
+from bot.domain.errors import (
+    DuplicateContentError,
+    PermanentError,
+    PublishError,
+    TransientError,
+    UncertainError,
+)
 from bot.domain.models import Delivery, DeliveryState, Platform, PublishReceipt
 from bot.domain.pacing import SlidingWindow
 from bot.domain.ports import Clock, Publisher, PublishRequest
@@ -45,6 +52,7 @@ class Lane:
     on_uncertain: str = "review"
     pacer_key: str = ""
     per_minute: int | None = None
+    on_image_error: str = "post-without"
 
 
 @dataclass
@@ -76,8 +84,10 @@ class Dispatcher:
         pacers: Pacers | None = None,
         on_published: Callable[[Delivery, float], None] | None = None,
         on_lane_done: Callable[[], None] | None = None,
+        images: ImageStep | None = None,
     ) -> None:
         self.queue = queue
+        self.images = images
         self.state = state
         self.lanes = lanes
         self.policy = policy
@@ -205,7 +215,8 @@ class Dispatcher:
         return max(0.0, wait)
 
     # -- one attempt ----------------------------------------------------------------------
-    def _request(self, lane: Lane, d: Delivery, attempt_id: str) -> PublishRequest:
+    def _request(self, lane: Lane, d: Delivery, attempt_id: str,
+                 image: PreparedImage = NOTHING) -> PublishRequest:
         sent: list[str] = list(d.sent_ids)
         last = len(d.parts) - 1
 
@@ -219,7 +230,16 @@ class Dispatcher:
             delivery_id=d.id, article_id=d.article_id, target=d.target, platform=d.platform,
             chat=lane.chat, url=d.article_url or "", post=d.post(), already_sent=d.sent_ids,
             plain_text=d.plain_text, link_preview=lane.link_preview, on_part_sent=part_sent,
+            media_ids=image.media_ids, photo=image.photo, drop_image=image.failed,
         )
+
+    async def _image(self, lane: Lane, d: Delivery) -> PreparedImage:
+        """The delivery's image, fetched, fitted and uploaded before the claim (uploading is
+        not posting, so it may be repeated freely)."""
+        if self.images is None or not d.image_url or d.sent_ids:
+            return NOTHING  # a resumed thread already has its first post (and its image)
+        return await self.images.prepare(url=d.image_url, alt_text=d.image_alt,
+                                         platform=lane.platform, publisher=lane.publisher)
 
     async def send(self, lane: Lane, d: Delivery) -> bool:
         """One attempt: commit ``sending`` first, then call the platform, then record.
@@ -228,6 +248,7 @@ class Dispatcher:
         """
         attempt_id = uuid.uuid4().hex
         started = time.perf_counter()
+        image = await self._image(lane, d)
         claimed_at = self.clock.now()
         if not await asyncio.to_thread(self.queue.claim, d.id, attempt_id, claimed_at,
                                        worker=self.fence):
@@ -237,8 +258,11 @@ class Dispatcher:
         self._claimed[d.id] = claimed_at
         try:
             _log(d, "sending", attempt=attempt_id[:8])
-            request = self._request(lane, d, attempt_id)
+            request = self._request(lane, d, attempt_id, image)
             try:
+                if image.failed and lane.on_image_error == "fail":
+                    kind = TransientError if image.transient else PermanentError
+                    raise kind(f"image: {image.error}")
                 receipt = await lane.publisher.publish(request)
             except PublishError as exc:
                 await self._failed(lane, d, attempt_id, request, exc)
@@ -247,7 +271,8 @@ class Dispatcher:
                 err = UncertainError(f"unexpected error: {exc!r}")
                 await self._failed(lane, d, attempt_id, request, err)
             else:
-                await self._published(d, attempt_id, receipt, "published", started)
+                await self._published(d, attempt_id, receipt, "published", started,
+                                      image.error)
                 await self._respect_budget(lane)
         finally:
             self._active.discard(d.id)
@@ -277,9 +302,10 @@ class Dispatcher:
         return done
 
     async def _published(self, d: Delivery, attempt_id: str, receipt: PublishReceipt,
-                         outcome: str, started: float | None = None) -> None:
+                         outcome: str, started: float | None = None,
+                         image_error: str | None = None) -> None:
         if not await self._finish(d, attempt_id, state=S.PUBLISHED, now=self.clock.now(),
-                            outcome=outcome, receipt=receipt):
+                                  outcome=outcome, receipt=receipt, image_error=image_error):
             return
         _log(d, "published", post_id=receipt.post_ids[0] if receipt.post_ids else None,
              permalink=receipt.permalink)

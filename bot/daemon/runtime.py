@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config.settings import Settings
 from bot.daemon.dispatch import Dispatcher
+from bot.daemon.images import ImageStep
 from bot.daemon.planning import Planner
 from bot.daemon.workers import Crew
 from bot.domain.ports import Clock, Publisher
@@ -33,14 +34,17 @@ class Runtime:
     planner: Planner
     publishers: list[Publisher] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
+    images: ImageStep | None = None
     crew: Crew | None = None
     """This worker's share of the targets (a daemon on PostgreSQL)."""
 
     async def aclose(self) -> None:
-        """Close publishers' connections and the database pool."""
+        """Close publishers' connections and the image fetcher."""
         for publisher in self.publishers:
             await publisher.aclose()
         self.publishers.clear()
+        if self.images is not None:  # a reload keeps the step: it opens its pool again when used
+            self.images.close()
 
     def dispose(self) -> None:
         """Release the database engine."""

@@ -98,3 +98,13 @@ class UncertainError(PublishError):
     """The request left but no answer came (timeout): the platform may have the post."""
 
     kind = "uncertain"
+
+
+class ImageError(CrosspostError):
+    """A story's image cannot go with the post: not fetched, not a usable image, or refused
+    by the platform. ``transient`` says whether a later try may succeed (an upload cut by a
+    network fault) or not (a private address, a PDF, "media type unrecognized")."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient

@@ -64,6 +64,7 @@ class ArticleDraft:
     canonical_url: str | None = None
     published_at: datetime | None = None
     tags: tuple[str, ...] = ()
+    image_alt: str | None = None
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Article:
     published_at: datetime | None = None
     not_before: datetime | None = None
     tags: tuple[str, ...] = ()
+    image_alt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,9 @@ class Delivery:
     retry_at: datetime | None = None
     requeued_at: datetime | None = None
     article_url: str | None = None
+    image_alt: str | None = None
+    image_error: str | None = None
+    media_id: str | None = None
     history: list[AttemptRecord] = field(default_factory=list)
 
     @property
@@ -142,8 +147,9 @@ class Delivery:
 class Post:
     """What one target gets for one story: one or more parts, sent in order.
 
-    For X, several parts form a numbered thread. For Telegram, when ``image_url`` is set the
-    first part is a photo caption (≤ 1024) and any further part is a follow-up message.
+    For X, several parts form a numbered thread and ``image_url`` (when set) is uploaded and
+    attached to the first. For Telegram, when ``image_url`` is set the first part is a photo
+    caption (≤ 1024) and any further part is a follow-up message.
     """
 
     platform: Platform
@@ -159,7 +165,10 @@ class Post:
 
 @dataclass(frozen=True)
 class PublishReceipt:
-    """The platform's ids for every part sent, and a link to the first."""
+    """The platform's ids for every part sent, and a link to the first; the media attached, or
+    why the platform would not take the image (the post then went without it)."""
 
     post_ids: tuple[str, ...]
     permalink: str | None = None
+    media_ids: tuple[str, ...] = ()
+    image_error: str | None = None

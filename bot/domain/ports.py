@@ -54,7 +54,10 @@ class PublishRequest:
     ``plain_text`` asks for the text without parse mode (after "can't parse entities").
     ``already_sent`` holds the platform ids of parts sent by an earlier attempt (a thread cut by
     a crash resumes after them); ``on_part_sent(index, post_id)`` is awaited after each part so
-    the caller can record progress before the next part leaves.
+    the caller can record progress before the next part leaves. ``media_ids`` are the
+    platform's ids of media uploaded beforehand, attached to the first part (X); ``photo`` is
+    the image's bytes, fetched once, sent in place of the URL (Telegram); ``drop_image`` sends
+    the post without its image (the image could not be had).
     """
 
     delivery_id: int
@@ -68,6 +71,9 @@ class PublishRequest:
     plain_text: bool = False
     link_preview: str = "small"
     on_part_sent: PartSent | None = None
+    media_ids: tuple[str, ...] = ()
+    photo: bytes | None = None
+    drop_image: bool = False
 
 
 class Publisher(Protocol):

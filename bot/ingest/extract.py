@@ -42,6 +42,7 @@ class Extracted:
     language: str | None
     published_at: datetime | None
     canonical_url: str | None
+    image_alt: str | None = None
 
 
 def extract_story(html: str, *, url: str) -> Extracted:
@@ -75,7 +76,14 @@ def extract_story(html: str, *, url: str) -> Extracted:
         language=_language(tree, meta),
         published_at=_published(tree, meta),
         canonical_url=_canonical(tree, url),
+        image_alt=_image_alt(meta),
     )
+
+
+def _image_alt(meta: dict[str, str]) -> str | None:
+    """The lead image's alt text as the page declares it (Open Graph, then Twitter card)."""
+    alt = " ".join((meta.get("og:image:alt") or meta.get("twitter:image:alt") or "").split())
+    return alt or None
 
 
 def _meta(tree: lxml.html.HtmlElement) -> dict[str, str]:

@@ -15,8 +15,9 @@ from bot.ingest.sniff import check_kind
 from bot.ingest.ssrf import Guard, Hop, Resolver
 
 MAX_REDIRECTS = 5
-Kind = Literal["html", "feed"]
+Kind = Literal["html", "feed", "image"]
 _ACCEPT = {
+    "image": "image/jpeg,image/png,image/webp,image/gif;q=0.9",
     "html": "text/html,application/xhtml+xml;q=0.9",
     "feed": "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.8",
 }
@@ -60,13 +61,18 @@ class Fetcher:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def get(self, url: str, *, kind: Kind, headers: dict[str, str] | None = None) -> Fetched:
-        """GET ``url`` following at most 5 redirects; ``FetchError`` with a one-line reason."""
+    def get(self, url: str, *, kind: Kind, headers: dict[str, str] | None = None,
+            max_bytes: int | None = None) -> Fetched:
+        """GET ``url`` following at most 5 redirects; ``FetchError`` with a one-line reason.
+
+        ``kind="image"`` checks the body's first bytes for JPEG, PNG, WebP or GIF; ``max_bytes``
+        replaces the configured size cap (images have their own).
+        """
         deadline = time.monotonic() + self.settings.timeout * 3
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             hop = self.guard.check(current)
-            response = self._send(hop, kind, headers or {}, deadline)
+            response = self._send(hop, kind, headers or {}, deadline, max_bytes)
             if response.status in (301, 302, 303, 307, 308):
                 location = response.headers.get("location")
                 if not location:
@@ -76,7 +82,8 @@ class Fetcher:
             return response
         raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
-    def _send(self, hop: Hop, kind: Kind, extra: dict[str, str], deadline: float) -> Fetched:
+    def _send(self, hop: Hop, kind: Kind, extra: dict[str, str], deadline: float,
+              max_bytes: int | None) -> Fetched:
         parts = urlsplit(hop.url)
         address = f"[{hop.address}]" if ":" in hop.address else hop.address
         netloc = address if parts.port is None else f"{address}:{parts.port}"
@@ -95,11 +102,12 @@ class Fetcher:
         except httpx.HTTPError as exc:
             raise FetchError(f"{hop.url}: cannot connect ({type(exc).__name__})") from exc
         try:
-            return self._read(hop.url, response, kind, deadline)
+            return self._read(hop.url, response, kind, deadline, max_bytes)
         finally:
             response.close()
 
-    def _read(self, url: str, response: httpx.Response, kind: Kind, deadline: float) -> Fetched:
+    def _read(self, url: str, response: httpx.Response, kind: Kind, deadline: float,
+              max_bytes: int | None) -> Fetched:
         status = response.status_code
         headers = {k.lower(): v for k, v in response.headers.items()}
         if status in (301, 302, 303, 304, 307, 308):
@@ -108,7 +116,7 @@ class Fetcher:
             raise FetchError(f"{url}: HTTP {status}")
         if status != 200:
             raise FetchError(f"{url}: unexpected HTTP {status}")
-        limit = self.settings.max_bytes
+        limit = self.settings.max_bytes if max_bytes is None else max_bytes
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise FetchError(f"{url}: too large ({int(declared)} bytes; the limit is {limit})")

@@ -16,8 +16,36 @@ _MAGIC = (
 )
 
 
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+
+
+def image_type(head: bytes) -> str | None:
+    """The media type of a JPEG, PNG, WebP or GIF from its first bytes, else ``None``."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _check_image(url: str, content_type: str, head: bytes) -> None:
+    """Images are judged by their bytes; the header only rules out what is surely not one."""
+    if content_type.startswith(("text/", "application/json", "application/xml")):
+        raise FetchError(f"{url}: not an image (Content-Type {content_type})")
+    if head and image_type(head) is None:
+        found = _binary(head) or ("markup" if head.lstrip().startswith(b"<") else "unknown data")
+        raise FetchError(f"{url}: not a JPEG, PNG, WebP or GIF image (the body is {found})")
+
+
 def check_kind(url: str, kind: str, content_type: str, head: bytes) -> None:
-    """``FetchError`` unless the type and the first bytes fit ``kind`` ("html" or "feed")."""
+    """``FetchError`` unless the type and the first bytes fit ``kind`` ("html", "feed", "image")."""
+    if kind == "image":
+        _check_image(url, content_type, head)
+        return
     if kind == "html":
         if content_type and content_type not in HTML_TYPES:
             raise FetchError(f"{url}: not an HTML page (Content-Type {content_type})")

@@ -26,7 +26,7 @@ def story_from(fetcher: Fetcher, url: str, *, source: str) -> ArticleDraft:
     return ArticleDraft(
         url=link, title=found.title, text=found.text, image_url=found.image_url,
         language=found.language, source=source, canonical_url=link,
-        published_at=found.published_at,
+        published_at=found.published_at, image_alt=found.image_alt,
     )
 
 

@@ -195,6 +195,7 @@ class FeedPoller:
         return replace(
             draft, text=page.text if len(page.text) > len(draft.text) else draft.text,
             image_url=draft.image_url or page.image_url, language=draft.language or page.language,
+            image_alt=draft.image_alt or (page.image_alt if not draft.image_url else None),
             canonical_url=page.canonical_url, published_at=draft.published_at or page.published_at,
         )
 

@@ -9,6 +9,7 @@ from bot.domain.models import ArticleDraft, Priority
 from bot.domain.urls import canonical_url, check_url
 
 MAX_TITLE = 1000
+MAX_IMAGE_ALT = 5000
 MAX_TEXT = 200_000
 MAX_URL = 2048
 MAX_LANGUAGE = 16
@@ -35,6 +36,7 @@ def draft_from_mapping(data: object, *, source: str) -> ArticleDraft:
         title=data["title"],
         text=_string(data, "text") or "",
         image_url=_string(data, "image_url") or None,
+        image_alt=" ".join((_string(data, "image_alt") or "").split()) or None,
         language=_string(data, "language") or None,
         priority=parse_priority(priority) if priority else Priority.NORMAL,
         source=source,
@@ -44,8 +46,8 @@ def draft_from_mapping(data: object, *, source: str) -> ArticleDraft:
     )
 
 
-FIELDS = ("url", "title", "text", "image_url", "priority", "targets", "not_before", "language",
-          "tags")
+FIELDS = ("url", "title", "text", "image_url", "image_alt", "priority", "targets", "not_before",
+          "language", "tags")
 
 
 def _string(data: dict[str, object], field: str) -> str | None:

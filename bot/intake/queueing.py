@@ -14,6 +14,7 @@ from bot.domain.models import RETRYABLE_STATES, Article, ArticleDraft, DeliveryS
 from bot.domain.ports import Clock
 from bot.domain.urls import canonical_url
 from bot.intake.fields import (
+    MAX_IMAGE_ALT,
     MAX_LANGUAGE,
     MAX_TEXT,
     MAX_TITLE,
@@ -117,6 +118,10 @@ class Intake:
             raise InputError(f"text is longer than {MAX_TEXT} characters")
         if draft.image_url:
             checked_url(draft.image_url, "image_url")
+        if draft.image_alt is not None:
+            storable(draft.image_alt, "image_alt")
+            if len(draft.image_alt) > MAX_IMAGE_ALT:
+                raise InputError(f"image_alt is longer than {MAX_IMAGE_ALT} characters")
         if draft.language is not None:
             storable(draft.language, "language")
             if len(draft.language) > MAX_LANGUAGE:
@@ -210,7 +215,7 @@ def draft_of(article: Article) -> ArticleDraft:
     return ArticleDraft(
         url=article.url, title=article.title, text=article.text, image_url=article.image_url,
         language=article.language, priority=article.priority, tags=article.tags,
-        source=article.source,
+        source=article.source, image_alt=article.image_alt,
     )
 
 
@@ -224,7 +229,7 @@ def compose_post(draft: ArticleDraft, target: TargetConfig) -> Post:
         max_length=target.max_length,
         thread=target.thread,
         hashtags=tuple(target.hashtags),
-        photo=target.photo,
+        photo=target.image_policy == "attach",
         template=target.template,
     )
     return compose(draft, options)

@@ -32,6 +32,8 @@ def queue_story(intake: Intake, data: dict[str, Any], *, source: str, fetch_text
     fetched = fetch(intake.settings.fetch, url)
     merged: dict[str, Any] = {"url": url, "title": fetched.title, "text": fetched.text,
                               "image_url": fetched.image_url, "language": fetched.language}
+    if fetched.image_alt and not data.get("image_url"):
+        merged["image_alt"] = fetched.image_alt
     merged.update({k: v for k, v in data.items() if v not in (None, "")})
     draft = draft_from_mapping({k: v for k, v in merged.items() if v is not None}, source=source)
     draft = replace(draft, canonical_url=fetched.canonical_url,

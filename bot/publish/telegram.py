@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 from telegram.request import HTTPXRequest, RequestData
 
 from bot.compose import plain_text
+from bot.domain.errors import EntityParseError, PermanentError
 from bot.domain.models import PublishReceipt
 from bot.domain.ports import PublishRequest
 from bot.publish.telegram_errors import FloodWait, translate
@@ -73,6 +74,7 @@ class TelegramPublisher:
     """
 
     reconciles = False  # the Bot API cannot list a channel's history
+    sends_photo_bytes = True  # a photo goes as the bytes fetched once, not as a URL to fetch
 
     def __init__(
         self,
@@ -106,6 +108,8 @@ class TelegramPublisher:
         """Send every part not in ``request.already_sent``; a photo carries the first part."""
         ids = list(request.already_sent)
         post = request.post
+        photo: str | bytes | None = None if request.drop_image else (request.photo or post.image_url)
+        image_error = None
         parse_mode = None if request.plain_text else (post.parse_mode or "HTML")
         preview = link_preview(request.link_preview)
         for index, part in enumerate(post.parts):
@@ -115,26 +119,36 @@ class TelegramPublisher:
                 part = plain_text(part)
             try:
                 message = await self._send(
-                    request.chat, index, part, post.image_url, parse_mode, preview
+                    request.chat, index, part, photo, parse_mode, preview
                 )
             except TelegramError as exc:
-                raise translate(exc) from exc
+                error = translate(exc)
+                if index or not photo or not _photo_refused(error):
+                    raise error from exc
+                # a 400 made no message: the caption goes as a message, without the photo
+                image_error = f"Telegram refused the photo: {error.platform_message}"
+                photo = None
+                try:
+                    message = await self._send(request.chat, index, part, None, parse_mode, preview)
+                except TelegramError as again:
+                    raise translate(again) from again
             ids.append(str(message.message_id))
             if request.on_part_sent is not None:
                 await request.on_part_sent(index, ids[-1])
-        return PublishReceipt(tuple(ids), permalink(request.chat, ids[0]) if ids else None)
+        return PublishReceipt(tuple(ids), permalink(request.chat, ids[0]) if ids else None,
+                              image_error=image_error)
 
     async def _send(
         self,
         chat: str,
         index: int,
         text: str,
-        image_url: str | None,
+        photo: str | bytes | None,
         parse_mode: str | None,
         preview: LinkPreviewOptions,
     ) -> Message:
-        if index == 0 and image_url:
-            return await self._bot.send_photo(chat, image_url, caption=text, parse_mode=parse_mode)
+        if index == 0 and photo:
+            return await self._bot.send_photo(chat, photo, caption=text, parse_mode=parse_mode)
         return await self._bot.send_message(
             chat, text, parse_mode=parse_mode, link_preview_options=preview
         )
@@ -155,3 +169,11 @@ class TelegramPublisher:
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
         await self._request.shutdown()
+
+
+def _photo_refused(error: Exception) -> bool:
+    """True when Telegram refused the photo itself (a 400 about the image, not the caption)."""
+    if not isinstance(error, PermanentError) or isinstance(error, EntityParseError):
+        return False
+    said = error.platform_message.lower()
+    return any(word in said for word in ("photo", "image", "http url content", "file identifier"))

@@ -2,8 +2,9 @@
 
 tweepy hard-codes ``https://api.twitter.com``; ``RedirectingSession`` rewrites that host to the
 configured ``api_base_url`` and adds a timeout, so staging and tests reach a local server.
-tweepy is synchronous: every call runs in a worker thread. Images are not uploaded (tweepy has
-no v2 media upload): an X post is text only.
+tweepy is synchronous: every call runs in a worker thread. Images go up through the v2 media
+endpoints (``bot.publish.x_media``, on the same session and signing) before the post is made;
+the post then carries the media id.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from typing import Any
 import requests
 import tweepy
 
+from bot.domain.errors import PermanentError
+from bot.domain.images import ImageFile
 from bot.domain.models import PublishReceipt
 from bot.domain.ports import PublishRequest
 from bot.publish.x_errors import translate
+from bot.publish.x_media import MediaUploader
 
 TWEEPY_HOST = "https://api.twitter.com"
 _URL = re.compile(r"https?://\S+")
@@ -97,6 +101,7 @@ class XPublisher:
         self._client.session.close()
         self._session = RedirectingSession(api_base_url, (connect_timeout, read_timeout))
         self._client.session = self._session
+        self._media = MediaUploader(client=self._client, host=TWEEPY_HOST)
         self._reconcile_depth = max(5, min(100, reconcile_depth))
         self._me: tuple[str, str] | None = None
         self._me_lock = asyncio.Lock()
@@ -127,15 +132,36 @@ class XPublisher:
         """Post every part not in ``request.already_sent``, each replying to the one before."""
         await self.me()  # before anything leaves: auth errors surface here, permalink needs it
         ids = list(request.already_sent)
+        media = () if request.drop_image else request.media_ids
+        image_error = None
         for index, part in enumerate(request.post.parts):
             if index < len(ids):
                 continue
             reply_to = ids[-1] if ids else None
-            response = await self._call(self._client.create_tweet, text=part, in_reply_to_tweet_id=reply_to)
+            attach = list(media) if index == 0 and media else None
+            try:
+                response = await self._call(self._client.create_tweet, text=part,
+                                            in_reply_to_tweet_id=reply_to, media_ids=attach)
+            except PermanentError as exc:
+                if attach is None or "media" not in exc.platform_message.lower():
+                    raise
+                # a 400 made no post: the same text goes again, without the media X refused
+                image_error = f"X refused the media id: {exc.platform_message}"
+                media = ()
+                response = await self._call(self._client.create_tweet, text=part,
+                                            in_reply_to_tweet_id=reply_to)
             ids.append(str(response.data["id"]))
             if request.on_part_sent is not None:
                 await request.on_part_sent(index, ids[-1])
-        return PublishReceipt(tuple(ids), self._permalink(ids[0]) if ids else None)
+        return PublishReceipt(tuple(ids), self._permalink(ids[0]) if ids else None,
+                              media_ids=tuple(media), image_error=image_error)
+
+    async def upload_image(self, image: ImageFile, alt_text: str | None = None) -> str:
+        """Upload ``image`` (with alt text) and return its media id; ``ImageError`` if it fails.
+
+        Not a post: it may be repeated freely, so it runs before the delivery is claimed.
+        """
+        return await asyncio.to_thread(self._media.upload, image, alt_text)
 
     async def find_published(self, request: PublishRequest) -> PublishReceipt | None:
         """Look for the first unsent part among the account's recent posts."""

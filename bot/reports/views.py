@@ -26,6 +26,8 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
         "text": d.text,
         "parts": list(d.parts),
         "image_url": d.image_url,
+        "image_error": d.image_error,
+        "media_id": d.media_id,
         "attempts": d.attempts,
         "error": d.last_error,
         "error_kind": d.error_kind,
@@ -63,6 +65,7 @@ def article_json(article: Article, deliveries: list[Delivery]) -> dict[str, Any]
         "priority": article.priority.value,
         "source": article.source,
         "image_url": article.image_url,
+        "image_alt": article.image_alt,
         "language": article.language,
         "not_before": iso(article.not_before),
         "created_at": iso(article.created_at),
@@ -92,6 +95,10 @@ def article_text(article: Article, deliveries: list[Delivery], tz: str) -> str:
             lines.append(f"      post: {d.permalink or d.platform_post_id}")
         if d.last_error:
             lines.append(f"      why: {d.last_error}")
+        if d.media_id:
+            lines.append(f"      image: attached (media id {d.media_id})")
+        if d.image_error:
+            lines.append(f"      image: not attached — {d.image_error}")
         if d.attempts:
             lines.append(f"      attempts: {d.attempts}")
         for i, part in enumerate(d.parts):

@@ -41,7 +41,8 @@ class NewDelivery:
 
 def with_url() -> Select[Any]:
     """Deliveries joined with their story's URL."""
-    return select(deliveries, articles.c.url.label("article_url")).join(
+    return select(deliveries, articles.c.url.label("article_url"),
+                  articles.c.image_alt.label("image_alt")).join(
         articles, articles.c.id == deliveries.c.article_id
     )
 
@@ -77,7 +78,8 @@ _PUBLISHED = (
             retries=0,
             platform_post_id=bindparam("pid"),
             sent_ids=bindparam("ids", type_=deliveries.c.sent_ids.type),
-            permalink=bindparam("link"), last_error=None, error_kind=None)
+            permalink=bindparam("link"), last_error=None, error_kind=None,
+            image_error=bindparam("image_error"), media_id=bindparam("media_id"))
 )
 
 
@@ -138,6 +140,7 @@ class QueueStore:
                         title=draft.title,
                         text=draft.text,
                         image_url=draft.image_url,
+                        image_alt=draft.image_alt,
                         language=draft.language,
                         priority=draft.priority.value,
                         source=draft.source,
@@ -472,6 +475,7 @@ class QueueStore:
         error_kind: str | None = None,
         planned_at: datetime | None = None,
         plain_text: bool | None = None,
+        image_error: str | None = None,
     ) -> bool:
         """End an attempt: the delivery's new state and the attempt's record, in one commit.
 
@@ -483,11 +487,15 @@ class QueueStore:
             stmt = _PUBLISHED
             params: dict[str, object] = key | {
                 "pid": receipt.post_ids[0] if receipt.post_ids else None,
-                "ids": list(receipt.post_ids), "link": receipt.permalink}
+                "ids": list(receipt.post_ids), "link": receipt.permalink,
+                "image_error": image_error or receipt.image_error,
+                "media_id": receipt.media_ids[0] if receipt.media_ids else None}
         else:
             values: dict[str, object] = {"state": state.value, "updated_at": now}
             if error is not None:
                 values.update(last_error=error, error_kind=error_kind)
+            if image_error is not None:
+                values["image_error"] = image_error
             if state is S.PENDING:
                 values.update(planned_at=planned_at, retry_at=planned_at)
             if plain_text is not None:

@@ -63,8 +63,14 @@ def test_ascii_features_match_the_token_scan(text: str) -> None:
     assert _ascii_features(text) == _reference_features(text)
 
 
+TYPOGRAPHIC = st.lists(
+    st.sampled_from([*WORDS, "“Quoted,”", "don’t", "£3.5m", "—", "«Так»", "café", "…", "‘A’", "€5"]),
+    max_size=30,
+).map(" ".join)
+
+
 @SETTINGS
-@given(st.lists(st.one_of(WORDY, st.text(max_size=60)), max_size=6))
+@given(st.lists(st.one_of(WORDY, TYPOGRAPHIC, st.text(max_size=60)), max_size=6))
 def test_features_match_the_token_scan_for_any_text(texts: list[str]) -> None:
     """Mixed ASCII and non-ASCII sentences get the regex scan's stems and counts."""
     assert _features(texts) == [_reference_features(t) for t in texts]

@@ -81,7 +81,7 @@ def test_db_upgrade_on_empty_and_existing(tmp_path: Path) -> None:
     """db upgrade creates the schema on an empty database and is a no-op afterwards."""
     p = make_project(tmp_path)
     first = p.run("db", "upgrade")
-    assert first.code == 0 and "revision 0002_leases" in first.out and "was None" in first.out
+    assert first.code == 0 and "revision 0003_leases" in first.out and "was None" in first.out
     second = p.run("db", "upgrade")
     assert second.code == 0 and "was" not in second.out
 

@@ -21,7 +21,7 @@ STORE_ONLY = {
 }
 NOT_COLUMNS = {
     Article: set(),
-    Delivery: {"history", "article_url"},
+    Delivery: {"history", "article_url", "image_alt"},  # the last two come from a join
     AttemptRecord: set(),
 }
 PAIRS: list[tuple[Table, type]] = [(articles, Article), (deliveries, Delivery),

@@ -139,3 +139,20 @@ def test_config_errors_drop_pydantic_prefixes(tmp_path: Path) -> None:
         load_settings(cfg, env_file=None, environ={})
     assert "Value error" not in str(info.value)
     assert f"{cfg}: timezone: unknown IANA timezone" in str(info.value)
+
+
+def test_one_image_policy_per_target(tmp_path: Path) -> None:
+    """X attaches by default, Telegram's photo flag maps onto ``image``, contradictions are refused."""
+    x = '\n[[targets]]\nname = "xa"\nplatform = "x"\n'
+    settings = load_settings(write(tmp_path, BASE + x), env_file=None, environ={})
+    assert settings.target("xa").image_policy == "attach"
+    assert settings.target("tg").image_policy == "link-card"
+    assert settings.target("xa").on_image_error == "post-without"
+    photo = BASE.replace('chat = "@news"', 'chat = "@news"\nphoto = true')
+    assert load_settings(write(tmp_path, photo), env_file=None,
+                         environ={}).target("tg").image_policy == "attach"
+    clash = BASE.replace('chat = "@news"', 'chat = "@news"\nphoto = true\nimage = "off"')
+    with pytest.raises(ConfigError, match="contradicts"):
+        load_settings(write(tmp_path, clash), env_file=None, environ={})
+    with pytest.raises(ConfigError, match="Telegram key"):
+        load_settings(write(tmp_path, BASE + x + "photo = true\n"), env_file=None, environ={})

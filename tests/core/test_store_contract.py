@@ -166,7 +166,7 @@ def test_migrations_on_existing_database_keep_data(engine: Engine) -> None:
     """Upgrading an already migrated database is a no-op that keeps every row."""
     store = QueueStore(engine=engine)
     _add(store)
-    assert current_revision(engine) == "0002_leases"
+    assert current_revision(engine) == "0003_leases"
     upgrade(engine)
     assert len(store.list_articles()) == 1
     assert {"articles", "deliveries", "attempts", "feeds", "feed_items"} <= set(

@@ -45,10 +45,27 @@ def text_message(p: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def _check_photo_upload(data: bytes) -> None:
+    """An uploaded photo must be an image Telegram can process, within its dimensions."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            width, height = image.size
+    except Exception:
+        raise BotAPIError(400, "Bad Request: IMAGE_PROCESS_FAILED") from None
+    if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+        raise BotAPIError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+
+
 def photo_message(p: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
     """A sendPhoto: a photo URL or upload, caption within 1024 UTF-16 units."""
     photo = p.get("photo")
     if "photo" in files:
+        _check_photo_upload(files["photo"])
         photo = f"upload:{len(files['photo'])}"
     elif not photo:
         raise BotAPIError(400, "Bad Request: there is no photo in the request")

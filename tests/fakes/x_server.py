@@ -1,7 +1,8 @@
 """A strict fake of the X API v2 posting endpoints, answering in X's shapes so tweepy parses them.
 
 ``POST /2/tweets`` (OAuth 1.0a user context, signature checked; weighted length ≤ 280;
-duplicate text of a recent post → 403), ``GET /2/users/me``, ``GET /2/users/:id/tweets``.
+duplicate text of a recent post → 403; ``media.media_ids`` only as issued), ``GET /2/users/me``,
+``GET /2/users/:id/tweets``, and the media endpoints of ``tests.fakes.x_media``.
 Every answer carries ``x-rate-limit-*`` headers; an optional post quota per window is enforced.
 Run by hand: ``python -m tests.fakes.x_server --port 8082``.
 """
@@ -17,6 +18,7 @@ from tests.fakes import faults as F
 from tests.fakes.httpbase import FakeApp, FakeServer, Reply, Request, serve_forever_cli
 from tests.fakes.oauth1 import OAuthError, parse_header, verify
 from tests.fakes.x_length import tweet_weighted_length
+from tests.fakes.x_media import XMedia
 from tests.fakes.x_objects import (
     XAccount,
     XAPIError,
@@ -43,6 +45,7 @@ class XFake(FakeApp):
         self._by_id: dict[str, dict[str, Any]] = {}
         self._next_id = 1_800_000_000_000_000_000
         self._window: dict[str, tuple[float, int]] = {}
+        self.media = XMedia()
 
     def handle(self, request: Request) -> Reply:
         """Authenticate, then route."""
@@ -94,6 +97,8 @@ class XFake(FakeApp):
         path, method = request.path.rstrip("/"), request.method
         if path == "/2/tweets" and method == "POST":
             return self._create(account, request, extra)
+        if XMedia.handles(path):
+            return self.media.route(account, request, self.faults, self.limits, extra)
         if path == "/2/users/me" and method == "GET":
             return Reply(
                 200,
@@ -158,11 +163,17 @@ class XFake(FakeApp):
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         if reply_to is not None and str(reply_to) not in self._by_id:
             raise XAPIError(403, problem(403, "Forbidden", REPLY_GONE_MSG))
+        media = body.get("media")
+        media_ids = None
+        if media is not None:
+            ids = media.get("media_ids") if isinstance(media, dict) else None
+            media_ids = self.media.check_for_post(account, ids)
         with self.lock:
             recent = [t for t in self.tweets if t["author_id"] == account.user_id]
             if any(t["text"] == text for t in recent[-self.config.duplicate_memory :]):
                 raise XAPIError(403, problem(403, "Forbidden", DUPLICATE_MSG))
-        return {"text": text, "in_reply_to": None if reply_to is None else str(reply_to)}
+        reply = None if reply_to is None else str(reply_to)
+        return {"text": text, "in_reply_to": reply, "media_ids": media_ids}
 
     def _timeline(self, user_id: str, query: dict[str, str]) -> Reply:
         max_results = int(query.get("max_results", "10"))
@@ -228,12 +239,14 @@ class XFake(FakeApp):
             self.config.post_limit = values["post_limit"]
         if "post_window_seconds" in values:
             self.config.post_window_seconds = int(values["post_window_seconds"])
+        self.media.configure(values)
 
     def state(self) -> dict[str, Any]:
         """Requests, violations, faults, plus ``tweets`` (id, text, in_reply_to, author_id, t)."""
         data = super().state()
         with self.lock:
             data["tweets"] = [dict(t) for t in self.tweets]
+        data["media"] = self.media.state()
         return data
 
     def reset(self) -> None:
@@ -243,6 +256,7 @@ class XFake(FakeApp):
             self.tweets.clear()
             self._by_id.clear()
             self._window.clear()
+        self.media.reset()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -69,6 +69,7 @@ BUDGET = Page(
 <title>Council passes 2026 budget after eleven-hour session | City Times</title>
 <meta property="og:title" content="Council passes 2026 budget after eleven-hour session">
 <meta property="og:image" content="/images/2026/council-chamber.jpg">
+<meta property="og:image:alt" content="Councillors   vote in the chamber">
 <meta property="article:published_time" content="2026-03-03T06:40:00+02:00">
 <link rel="canonical" href="https://citytimes.example/politics/council-budget-2026">
 <script type="application/ld+json">{{"@type": "NewsArticle",

@@ -23,6 +23,7 @@ def test_story_from_a_realistic_page(server: PageServer, local_fetch: FetchSetti
     assert BUDGET.body[1] in draft.text and "Accept all cookies" not in draft.text
     assert draft.canonical_url == draft.url == "https://citytimes.example/politics/council-budget-2026"
     assert draft.image_url == server.url("/images/2026/council-chamber.jpg")
+    assert draft.image_alt == "Councillors vote in the chamber"
     assert draft.language == "en" and draft.source == "cli"
     assert draft.published_at is not None
     seen = server.requests[0].headers

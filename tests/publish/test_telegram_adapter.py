@@ -66,6 +66,22 @@ async def test_photo_then_follow_up_messages(
     assert (follow_up["method"], follow_up["text"]) == ("sendMessage", "More text")
 
 
+@pytest.mark.parametrize(("photo", "said"), [
+    (b"\x89PNG\r\n\x1a\n" + bytes(40), "IMAGE_PROCESS_FAILED"),
+    (None, "failed to get HTTP URL content"),
+])
+async def test_refused_photo_sends_the_caption_as_a_message(
+    tg: TelegramPublisher, telegram_server: FakeServer, photo: bytes | None, said: str
+) -> None:
+    """A photo Telegram refuses (broken bytes, an unreachable URL) leaves the text to go as a
+    message; the receipt says why the photo did not go."""
+    request = request_for(TG, "Caption", image_url="https://e.org/404.jpg", photo=photo)
+    receipt = await tg.publish(request)
+    assert said.lower() in (receipt.image_error or "").lower()
+    (message,) = telegram_server.app.messages
+    assert (message["method"], message["text"]) == ("sendMessage", "Caption")
+
+
 async def test_resume_sends_only_parts_not_already_sent(
     tg: TelegramPublisher, telegram_server: FakeServer
 ) -> None:

@@ -1,7 +1,7 @@
 """Workers and target leases: several `crosspost run` on one PostgreSQL database.
 
-Revision ID: 0002_leases
-Revises: 0001
+Revision ID: 0003_leases
+Revises: 0002
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from bot.store.tables import UTCDateTime
 
-revision = "0002_leases"
-down_revision = "0001"
+revision = "0003_leases"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
