@@ -21,7 +21,9 @@ from bot.domain.models import Platform
 from bot.domain.ports import Clock, Publisher, SystemClock
 from bot.domain.retry import RetryPolicy
 from bot.intake.queueing import Intake, compose_post
+from bot.intake.review import Review
 from bot.publish.outbox import OutboxPublisher
+from bot.store.approvals import ApprovalStore
 from bot.store.db import make_engine, upgrade
 from bot.store.queue import QueueStore
 from bot.store.state import StateStore
@@ -44,8 +46,10 @@ def build_app(
     intake = Intake(store=queue, settings=settings, composer=compose_post, clock=clock)
     planner = Planner(queue=queue, state=state, settings=settings, clock=clock)
     intake.on_change = planner.replan
+    review = Review(approvals=ApprovalStore(engine=engine), queue=queue, settings=settings,
+                    clock=clock, on_change=planner.replan)
     return Runtime(settings=settings, clock=clock, engine=engine, queue=queue, state=state,
-               intake=intake, planner=planner)
+                   intake=intake, planner=planner, review=review)
 
 
 def build_dispatcher(

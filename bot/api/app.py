@@ -14,7 +14,13 @@ from bot.api.auth import BearerGuard
 from bot.api.limits import BodyLimit
 from bot.api.metrics import Metrics
 from bot.daemon.runtime import Runtime
-from bot.domain.errors import CrosspostError, InputError, NotFoundError, StoreError
+from bot.domain.errors import (
+    ConflictError,
+    CrosspostError,
+    InputError,
+    NotFoundError,
+    StoreError,
+)
 
 log = logging.getLogger("crosspost.api")
 
@@ -49,6 +55,8 @@ def create_api(app: Runtime, *, alive: Callable[[], bool] = lambda: True,
 async def _project_error(_request: Request, exc: CrosspostError) -> JSONResponse:
     if isinstance(exc, NotFoundError):
         return JSONResponse({"detail": str(exc)}, status_code=404)
+    if isinstance(exc, ConflictError):
+        return JSONResponse({"detail": str(exc)}, status_code=409)
     if isinstance(exc, InputError):
         return JSONResponse(
             {"detail": [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]},

@@ -46,6 +46,8 @@ class ArticleIn(BaseModel):
     language: Text | None = Field(default=None, max_length=16)
     tags: list[Annotated[Text, Field(max_length=100)]] = Field(default_factory=list,
                                                                 max_length=50)
+    needs_approval: bool | None = Field(
+        default=None, description="Wait for an editor's approval before anything goes out.")
 
     def mapping(self) -> dict[str, Any]:
         """The same mapping a ``queue import`` line gives ``draft_from_mapping``."""
@@ -53,6 +55,40 @@ class ArticleIn(BaseModel):
         if not data.get("tags"):
             data.pop("tags", None)
         return data
+
+
+class ApproveIn(BaseModel):
+    """An editor approves a story waiting for review (all its waiting targets, or one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: Text | None = Field(default=None, max_length=200,
+                                description="Only this target; default: every waiting target.")
+    text: Text | None = Field(default=None, max_length=20_000, description=(
+        "The editor's own text for the target (X text, or Telegram HTML), checked against the "
+        "platform's limits; replaces the composed post. Needs `target` when several wait."))
+    by: Text | None = Field(default=None, max_length=200,
+                            description="Who decided (shown to the other editors).")
+
+
+class RejectIn(BaseModel):
+    """An editor rejects a story waiting for review (all its waiting targets, or one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: Text | None = Field(default=None, max_length=200,
+                                description="Only this target; default: every waiting target.")
+    reason: Text | None = Field(default=None, max_length=1000)
+    by: Text | None = Field(default=None, max_length=200,
+                            description="Who decided (shown to the other editors).")
+
+
+class Decided(BaseModel):
+    """What an approve or reject did: the targets decided, and the story now."""
+
+    id: int
+    decided: list[str]
+    article: dict[str, Any]
 
 
 class Moved(BaseModel):
@@ -92,5 +128,6 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "The body could not be decoded."},
     401: {"model": Problem, "description": "Missing or wrong bearer token."},
     404: {"model": Problem, "description": "No story with that id."},
+    409: {"model": Problem, "description": "Nothing waits for approval there (already decided)."},
     413: {"model": Problem, "description": "Request body too large."},
 }

@@ -1,4 +1,4 @@
-"""``/api/articles``: queue, read, list, cancel, retry and preview stories."""
+"""``/api/articles``: queue, read, list, cancel, retry, approve, reject and preview stories."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot.api.auth import bearer
-from bot.api.models import PROBLEMS, ArticleIn, Moved
+from bot.api.models import PROBLEMS, ApproveIn, ArticleIn, Decided, Moved, RejectIn
 from bot.daemon.runtime import Runtime
 from bot.domain.models import DeliveryState
 from bot.intake.queueing import draft_of
@@ -83,6 +83,33 @@ def retry_article(article_id: ArticleId, request: Request) -> Moved:
     app = crosspost(request)
     moved = app.intake.retry(article_id)
     return Moved(id=article_id, moved=moved, article=_article(app, article_id))
+
+
+_DECISION_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: PROBLEMS[code] for code in (400, 404, 409, 413)}
+
+
+@router.post("/articles/{article_id}/approve", responses=_DECISION_PROBLEMS)
+def approve_article(article_id: ArticleId, request: Request,
+                    body: ApproveIn | None = None) -> Decided:
+    """Approve a story waiting for review (or one target, optionally with the editor's text);
+    it is planned from now by each target's schedule."""
+    app = crosspost(request)
+    body = body or ApproveIn()
+    done = app.review.approve(article_id, by=body.by or "api client", via="api",
+                              target=body.target, text=body.text)
+    return Decided(id=article_id, decided=done.targets, article=_article(app, article_id))
+
+
+@router.post("/articles/{article_id}/reject", responses=_DECISION_PROBLEMS)
+def reject_article(article_id: ArticleId, request: Request,
+                   body: RejectIn | None = None) -> Decided:
+    """Reject a story waiting for review (or one target): nothing of it goes out there."""
+    app = crosspost(request)
+    body = body or RejectIn()
+    done = app.review.reject(article_id, by=body.by or "api client", via="api",
+                             target=body.target, reason=body.reason)
+    return Decided(id=article_id, decided=done.targets, article=_article(app, article_id))
 
 
 @router.get("/articles/{article_id}/preview", responses={404: PROBLEMS[404]})

@@ -1,4 +1,4 @@
-"""``crosspost queue …``: add, import, list, show, cancel, retry."""
+"""``crosspost queue …``: add, import, list, show, cancel, retry, approve, reject."""
 
 from __future__ import annotations
 
@@ -29,10 +29,13 @@ def queue() -> None:
               show_default=True, help="'breaking' takes the breaking-news lane.")
 @click.option("--not-before", metavar="ISO8601", help="Earliest time to post, with offset.")
 @click.option("--targets", metavar="A,B", help="Only these targets (default: all enabled).")
+@click.option("--needs-approval", is_flag=True,
+              help="Wait for an editor's approval before anything goes out.")
 @json_option
 @pass_ctx
 def add(ctx: Context, url: str, title: str | None, body_file: Path | None, image_url: str | None,
         image_alt: str | None, priority: str, not_before: str | None, targets: str | None,
+        needs_approval: bool,
         as_json: bool) -> None:
     """Queue one story; prints its id (the existing one when the URL was queued before)."""
 
@@ -52,7 +55,8 @@ def add(ctx: Context, url: str, title: str | None, body_file: Path | None, image
         text = sys.stdin.read() if str(body_file) == "-" else _read(body_file)
     data = {"url": url, "title": title, "text": text, "image_url": image_url,
             "image_alt": image_alt, "priority": priority, "not_before": not_before,
-            "targets": [t.strip() for t in targets.split(",") if t.strip()] if targets else None}
+            "targets": [t.strip() for t in targets.split(",") if t.strip()] if targets else None,
+            "needs_approval": True if needs_approval else None}
     added = queue_story(app.intake, {k: v for k, v in data.items() if v is not None}, source="cli",
                         fetch_text=body_file is None)
     article, deliveries = app.queue.get_article(added.article_id)
@@ -112,7 +116,9 @@ def list_(ctx: Context, state: str | None, limit: int, as_json: bool) -> None:
             when = local(d.planned_at, tz) if d.state is DeliveryState.PENDING else ""
             why = f" — {d.last_error}" if d.last_error and d.state is not DeliveryState.PUBLISHED \
                 else ""
-            lines.append(f"    {d.target:<16} {d.state.value:<12} {when}{why}")
+            if d.state is DeliveryState.AWAITING_APPROVAL and d.approval is not None:
+                why = f" — waits for approval: {d.approval.waits_for}"
+            lines.append(f"    {d.target:<16} {d.state.value:<17} {when}{why}")
     emit([article_json(a, ds) for a, ds in rows], as_json, "\n".join(lines) or "queue is empty")
 
 
@@ -148,3 +154,53 @@ def retry(ctx: Context, article_id: int, as_json: bool) -> None:
     moved = ctx.app().intake.retry(article_id)
     emit({"id": article_id, "retried": moved}, as_json,
          f"{moved} deliver{'y' if moved == 1 else 'ies'} of story {article_id} queued again")
+
+
+def _editor() -> str:
+    """Who decides at this terminal: ``cli:<login name>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "cli"
+
+
+@queue.command("approve")
+@click.argument("article_id", type=int)
+@click.option("--target", help="Only this target (default: every target waiting for approval).")
+@click.option("--text-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Your own text for the target ('-' for stdin): X text within its weighted "
+                   "limit, or Telegram HTML; replaces the composed post.")
+@json_option
+@pass_ctx
+def approve(ctx: Context, article_id: int, target: str | None, text_file: Path | None,
+            as_json: bool) -> None:
+    """Approve a story waiting for review; it is planned from now by each target's schedule."""
+    text = None
+    if text_file is not None:
+        text = sys.stdin.read() if str(text_file) == "-" else _read(text_file)
+    app = ctx.app()
+    decided = app.review.approve(article_id, by=_editor(), via="cli", target=target, text=text)
+    article, deliveries = app.queue.get_article(article_id)
+    how = "with your text" if text is not None else ""
+    emit(article_json(article, deliveries) | {"decided": decided.targets}, as_json,
+         f"approved {how + ' ' if how else ''}story {article_id} on "
+         f"{', '.join(decided.targets)}")
+
+
+@queue.command("reject")
+@click.argument("article_id", type=int)
+@click.option("--target", help="Only this target (default: every target waiting for approval).")
+@click.option("--reason", help="Why (shown in queue show and to the other editors).")
+@json_option
+@pass_ctx
+def reject(ctx: Context, article_id: int, target: str | None, reason: str | None,
+           as_json: bool) -> None:
+    """Reject a story waiting for review: nothing of it goes out on those targets."""
+    app = ctx.app()
+    decided = app.review.reject(article_id, by=_editor(), via="cli", target=target,
+                                reason=reason)
+    article, deliveries = app.queue.get_article(article_id)
+    emit(article_json(article, deliveries) | {"decided": decided.targets}, as_json,
+         f"rejected story {article_id} on {', '.join(decided.targets)}")

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from bot.config.schedule import ScheduleConfig
 from bot.domain.models import Platform, Priority
+from bot.domain.schedule.parse import parse_duration
 
 DEFAULT_CONFIG = Path("config/crosspost.toml")
 ENV_PREFIX = "CROSSPOST_"
@@ -36,8 +37,14 @@ class TelegramSettings(_Section):
     api_base_url: str = "https://api.telegram.org"
     timeout: float = Field(default=15.0, gt=0)
     staff_user_ids: list[int] = Field(default_factory=list)
+    approver_user_ids: list[int] | None = Field(
+        default=None, description="who decides on stories waiting for approval; default: staff")
     messages_per_second: float = Field(default=30.0, gt=0)
     messages_per_chat_per_minute: int = Field(default=20, gt=0)
+
+    def approvers(self) -> list[int]:
+        """The Telegram users who may approve or reject stories."""
+        return self.staff_user_ids if self.approver_user_ids is None else self.approver_user_ids
 
 
 class XSettings(_Section):
@@ -90,6 +97,24 @@ class FeedConfig(_Section):
     exclude: list[str] = Field(default_factory=list)
     priority: Priority = Priority.NORMAL
     backfill: int = Field(default=0, ge=0)
+    approval: bool = False
+
+
+class ApprovalSettings(_Section):
+    """``[approval]``: which sources need an editor's approval and how long a story waits."""
+
+    sources: list[Literal["cli", "import", "api", "telegram", "feed"]] = Field(
+        default_factory=list)
+    timeout: str | None = Field(default=None, description='e.g. "6h"; default: wait for ever')
+    on_timeout: Literal["expire", "approve"] = "expire"
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, value: str | None) -> str | None:
+        if value is not None and not parse_duration(value):
+            raise ValueError(f'"{value}" would settle every story at once; leave timeout out '
+                             "to wait for ever")
+        return value
 
 
 class ApiSettings(_Section):
@@ -129,6 +154,7 @@ class TargetConfig(_Section):
     thread: bool = False
     hashtags: list[str] = Field(default_factory=list)
     template: str | None = None
+    approval: bool = False
 
 
     @model_validator(mode="after")
@@ -177,6 +203,7 @@ class Settings(BaseSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     targets: list[TargetConfig] = Field(default_factory=list)

@@ -17,6 +17,7 @@ from bot.daemon.planning import Planner
 from bot.daemon.workers import Crew
 from bot.domain.ports import Clock, Publisher
 from bot.intake.queueing import Intake
+from bot.intake.review import Review
 from bot.store.queue import QueueStore
 from bot.store.state import StateStore
 
@@ -32,6 +33,7 @@ class Runtime:
     state: StateStore
     intake: Intake
     planner: Planner
+    review: Review
     publishers: list[Publisher] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
     images: ImageStep | None = None

@@ -102,6 +102,7 @@ class Daemon:
         try:
             await dispatcher.recover()
             total = 0
+            await self._db(self.app.review.settle_timeouts)
             planner = self.app.planner
             await self._db(planner.replan)  # a full pass first, then what changed
             for _ in range(10_000):
@@ -175,6 +176,7 @@ class Daemon:
             self.app.dispatcher = new
             self.app.settings = settings
             self.app.intake.settings = settings
+            self.app.review.settings = settings
             self.app.planner.use(settings)
             await self._db(self._resume_paused, "config reload")
             await self._db(self.app.state.put, "config_refused", None, now)
@@ -470,10 +472,13 @@ class Daemon:
             await self._schedule_dispatch()
 
     async def _watch(self) -> None:
-        """Every second: a config edit reloads; on SQLite another process's queue change
-        (the queue revision moved) re-plans (PostgreSQL notifies instead)."""
+        """Every second: a config edit reloads; stories nobody approved in time are settled; on
+        SQLite another process's queue change (the queue revision moved) re-plans (PostgreSQL
+        notifies instead)."""
         if self._config_mtime() != self._mtime:
             await self.reload()
+        # [approval] timeout: a pure decision of the time
+        await self._db(self.app.review.settle_timeouts)
         if self.app.engine.dialect.name == "sqlite":
             revision = await self._db(self.app.queue.revision)
             if revision != self._revision:

@@ -28,6 +28,11 @@ class NotFoundError(CrosspostError):
     """An article, delivery or target named by the user does not exist."""
 
 
+class ConflictError(CrosspostError):
+    """The change came too late: someone else already made it (a story decided by another
+    editor); the message says who and when."""
+
+
 class FetchError(InputError):
     """A URL or feed could not be fetched or extracted (one-line reason)."""
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.approval import Approval, Decision
+
 
 class Platform(StrEnum):
     """Where a target posts."""
@@ -41,6 +43,8 @@ class DeliveryState(StrEnum):
     CANCELLED = "cancelled"
     NEEDS_REVIEW = "needs_review"
     EXPIRED = "expired"
+    AWAITING_APPROVAL = "awaiting_approval"
+    REJECTED = "rejected"
 
 
 RETRYABLE_STATES = frozenset(
@@ -65,6 +69,7 @@ class ArticleDraft:
     published_at: datetime | None = None
     tags: tuple[str, ...] = ()
     image_alt: str | None = None
+    needs_approval: bool = False
 
 
 @dataclass
@@ -132,6 +137,22 @@ class Delivery:
     image_error: str | None = None
     media_id: str | None = None
     history: list[AttemptRecord] = field(default_factory=list)
+    approval_wait: str | None = None
+    approval_since: datetime | None = None
+    approval_decision: Decision | None = None
+    approval_by: str | None = None
+    approval_via: str | None = None
+    approval_at: datetime | None = None
+    approval_note: str | None = None
+
+    @property
+    def approval(self) -> Approval | None:
+        """The review this delivery waits (or waited) for; ``None`` when it needs none."""
+        if self.approval_wait is None or self.approval_since is None:
+            return None
+        return Approval(self.approval_wait, self.approval_since, self.approval_decision,
+                        self.approval_by, self.approval_via, self.approval_at,
+                        self.approval_note)
 
     @property
     def text(self) -> str | None:

@@ -43,11 +43,22 @@ def draft_from_mapping(data: object, *, source: str) -> ArticleDraft:
         targets=_targets(data.get("targets")),
         not_before=parse_time(not_before) if not_before else None,
         tags=_strings(data, "tags") or (),
+        needs_approval=_flag(data, "needs_approval"),
     )
 
 
 FIELDS = ("url", "title", "text", "image_url", "image_alt", "priority", "targets", "not_before",
-          "language", "tags")
+          "language", "tags", "needs_approval")
+
+
+def _flag(data: dict[str, object], field: str) -> bool:
+    """``data[field]`` if it is a boolean, ``False`` if absent or null, else ``InputError``."""
+    value = data.get(field)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InputError(f"{field} must be true or false, not {_json_type(value)}")
+    return value
 
 
 def _string(data: dict[str, object], field: str) -> str | None:

@@ -25,6 +25,7 @@ from bot.intake.fields import (
     parse_time,
     storable,
 )
+from bot.intake.review import waits_for
 from bot.store.queue import NewDelivery, QueueStore
 
 __all__ = ["Added", "Composer", "ImportResult", "Intake", "draft_from_mapping", "draft_of",
@@ -91,7 +92,8 @@ class Intake:
         if existing is not None:
             return Added(existing, False)
         targets = self.targets_for(draft.targets)
-        news = [NewDelivery(t.name, t.platform, self.composer(draft, t)) for t in targets]
+        news = [NewDelivery(t.name, t.platform, self.composer(draft, t),
+                            waits_for=waits_for(self.settings, draft, t)) for t in targets]
         digest = hashlib.sha256(f"{draft.title}\n{draft.text}".encode()).hexdigest()
         article_id, created = self.store.add_article(
             draft, canonical_url=canonical, deliveries_=news, now=self.clock.now(),
@@ -179,7 +181,8 @@ class Intake:
 
     def cancel(self, article_id: int) -> int:
         """Cancel every delivery of a story that has not gone out."""
-        open_states = (DeliveryState.PENDING, DeliveryState.NEEDS_REVIEW)
+        open_states = (DeliveryState.PENDING, DeliveryState.NEEDS_REVIEW,
+                       DeliveryState.AWAITING_APPROVAL)
         _, found = self.store.get_article(article_id)
         moved = self.store.set_state(
             article_id, from_states=open_states,

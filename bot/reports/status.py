@@ -60,6 +60,10 @@ def status_data(*, settings: Settings, clock: Clock, queue: QueueStore, state: S
                         "a stopped process; `crosspost run` resolves them when it starts "
                         "(X: checked on the platform; Telegram: needs_review)")
 
+    waiting = sum(n for (_, s), n in counts.items() if s == "awaiting_approval")
+    if waiting:
+        problems.append(f"{waiting} deliver{'y waits' if waiting == 1 else 'ies wait'} for an "
+                        "editor's approval (`crosspost queue list --state awaiting_approval`)")
     problems += feed_problems(settings.feeds, FeedStore(engine=engine))
     refused = state.get("config_refused")
     if refused:

@@ -35,6 +35,7 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
         "permalink": d.permalink,
         "published_at": iso(d.published_at),
         "updated_at": iso(d.updated_at),
+        "approval": approval_json(d),
         "history": [
             {"attempt_id": h.attempt_id, "started_at": iso(h.started_at),
              "finished_at": iso(h.finished_at), "outcome": h.outcome,
@@ -44,9 +45,20 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
     }
 
 
+def approval_json(d: Delivery) -> dict[str, Any] | None:
+    """A delivery's review: what it waits (or waited) for and the decision (who, when, where)."""
+    a = d.approval
+    if a is None:
+        return None
+    return {"waits_for": a.waits_for, "since": iso(a.since),
+            "decision": a.decision.value if a.decision else None, "by": a.by, "via": a.via,
+            "at": iso(a.at), "note": a.note}
+
+
 def article_state(deliveries: list[Delivery]) -> str:
     """A story's overall state: the least advanced of its deliveries."""
-    order = ["sending", "needs_review", "pending", "failed", "expired", "published", "cancelled"]
+    order = ["sending", "needs_review", "awaiting_approval", "pending", "failed", "expired",
+             "published", "rejected", "cancelled"]
     states = {d.state.value for d in deliveries}
     for state in order:
         if state in states:
@@ -73,6 +85,19 @@ def article_json(article: Article, deliveries: list[Delivery]) -> dict[str, Any]
     }
 
 
+def approval_text(d: Delivery, tz: str) -> str:
+    """``queue show``'s review line: what a delivery waits for, or who decided and where."""
+    a = d.approval
+    assert a is not None
+    if a.decision is None:
+        return (f"      waits for approval since {local(a.since, tz)}: {a.waits_for} "
+                f"(crosspost queue approve {d.article_id} --target {d.target})")
+    what = "approved with edited text" if a.decision.value == "edited" else a.decision.value
+    note = f": {a.note}" if a.note else ""
+    return (f"      review: {what} by {a.by} via {a.via} at {local(a.at, tz)}{note} "
+            f"(waited for: {a.waits_for})")
+
+
 def local(value: datetime | None, tz: str) -> str:
     """A time in the config's timezone for people: ``2026-01-05 09:00 EET``."""
     if value is None:
@@ -91,6 +116,8 @@ def article_text(article: Article, deliveries: list[Delivery], tz: str) -> str:
             lines.append(f"      planned: {local(d.planned_at, tz)}  ({d.plan_reason or ''})")
         elif d.state.value == "pending":
             lines.append(f"      not planned: {d.plan_reason or 'the daemon plans it when it runs'}")
+        if d.approval is not None:
+            lines.append(approval_text(d, tz))
         if d.permalink or d.platform_post_id:
             lines.append(f"      post: {d.permalink or d.platform_post_id}")
         if d.last_error:

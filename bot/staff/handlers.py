@@ -18,6 +18,7 @@ from bot.intake.stories import queue_story
 from bot.reports.preview import preview_data
 from bot.reports.status import status_data, status_text
 from bot.staff import replies
+from bot.staff.approvals import NOT_APPROVER, ApprovalDesk
 
 log = logging.getLogger("crosspost.staff")
 
@@ -39,8 +40,9 @@ def links_in(message: Message) -> str | None:
 class StaffHandlers:
     """Callbacks bound to the running app (settings are read per message, so reloads apply)."""
 
-    def __init__(self, app: Runtime) -> None:
+    def __init__(self, app: Runtime, desk: ApprovalDesk) -> None:
         self.app = app
+        self.desk = desk
 
     async def say(self, update: Update, context: Context, text: str,
                   parse_mode: str | None = None) -> None:
@@ -51,10 +53,22 @@ class StaffHandlers:
                                        link_preview_options=NO_PREVIEW)
 
     async def gate(self, update: Update, context: Context) -> None:
-        """Only private chats with staff go further; strangers get a short refusal."""
+        """Only private chats with staff go further, and approvers' buttons and edits;
+        strangers get a short refusal (a refused button press, an alert)."""
         chat, user = update.effective_chat, update.effective_user
+        if update.callback_query is not None:
+            if user is None or not self.desk.is_approver(user.id):
+                log.info("refused a button press from a non-approver",
+                         extra={"user_id": user.id if user else None})
+                await update.callback_query.answer(NOT_APPROVER, show_alert=True)
+                raise ApplicationHandlerStop
+            return
         if chat is None or chat.type != ChatType.PRIVATE or update.effective_message is None:
             raise ApplicationHandlerStop
+        if user is not None and self.desk.is_approver(user.id) and (
+                user.id in self.desk.editing or (update.effective_message.text or "")
+                .startswith("/skip")):
+            return
         if user is None or user.id not in self.app.settings.telegram.staff_user_ids:
             log.info("refused a message from a non-staff user",
                      extra={"user_id": user.id if user else None})
@@ -67,6 +81,8 @@ class StaffHandlers:
 
     async def message(self, update: Update, context: Context) -> None:
         """A link (typed, pasted or in a forward): queue it, answer with times and previews."""
+        if await self.desk.take_edit(update, context):
+            return
         message = update.effective_message
         assert message is not None and update.effective_user is not None
         url = links_in(message)

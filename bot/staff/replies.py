@@ -18,6 +18,7 @@ HELP = (
     "/queue: what is waiting\n"
     "/status: counts, last posts and problems\n"
     "/cancel ID: stop a story that has not gone out (ID from /queue)\n"
+    "/skip: leave an edit you started on a story waiting for review\n"
     "/help: this message"
 )
 

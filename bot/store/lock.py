@@ -106,7 +106,9 @@ class PublisherLock:
             with self.engine.connect() as conn:
                 held = conn.execute(text(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                    "AND classid = 0 AND objid = :k AND pid <> pg_backend_pid()"),
+                    "AND classid = 0 AND objid = :k AND pid <> pg_backend_pid() "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"),
                     {"k": _PG_KEY}).scalar()
             return bool(held)
         try:

@@ -32,11 +32,13 @@ S = DeliveryState
 
 @dataclass(frozen=True)
 class NewDelivery:
-    """A delivery to create with its article: target name, platform and rendered post."""
+    """A delivery to create with its article: target name, platform and rendered post;
+    ``waits_for`` (why it needs an editor's approval) makes it wait in ``awaiting_approval``."""
 
     target: str
     platform: Platform
     post: Post
+    waits_for: str | None = None
 
 
 def with_url() -> Select[Any]:
@@ -588,7 +590,9 @@ def _new_delivery_row(article_id: int, d: NewDelivery, now: datetime) -> dict[st
         "article_id": article_id,
         "target": d.target,
         "platform": d.platform.value,
-        "state": S.PENDING.value,
+        "state": S.PENDING.value if d.waits_for is None else S.AWAITING_APPROVAL.value,
+        "approval_wait": d.waits_for,
+        "approval_since": now if d.waits_for is not None else None,
         "parts": list(d.post.parts),
         "image_url": d.post.image_url,
         "parse_mode": d.post.parse_mode,

@@ -1,5 +1,5 @@
-"""SQLAlchemy table definitions: articles, deliveries, attempts, target state, feeds, runtime,
-workers and their target leases."""
+"""SQLAlchemy table definitions: articles, deliveries, attempts, target state, feeds, approval
+messages, runtime, workers and their target leases."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -76,7 +77,7 @@ deliveries = Table(
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
     Column("target", String(200), nullable=False),
     Column("platform", String(16), nullable=False),
-    Column("state", String(16), nullable=False),
+    Column("state", String(32), nullable=False),
     Column("planned_at", UTCDateTime),
     Column("plan_reason", Text),
     Column("retry_at", UTCDateTime),
@@ -98,6 +99,14 @@ deliveries = Table(
     Column("published_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # review before publishing: what it waits for, since when, and who decided what, where
+    Column("approval_wait", Text),
+    Column("approval_since", UTCDateTime),
+    Column("approval_decision", String(16)),
+    Column("approval_by", String(200)),
+    Column("approval_via", String(32)),
+    Column("approval_at", UTCDateTime),
+    Column("approval_note", Text),
     UniqueConstraint("article_id", "target", name="uq_delivery_article_target"),
     Index("ix_deliveries_state_planned", "state", "planned_at"),
     Index("ix_deliveries_target_state", "target", "state"),
@@ -155,6 +164,23 @@ feed_items = Table(
     UniqueConstraint("feed", "guid", name="uq_feed_item_guid"),
     Index("ix_feed_items_hash", "content_hash"),
 )
+
+approval_notices = Table(
+    "approval_notices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger),
+    Column("shown", String(64)),
+    Column("open", Boolean, nullable=False),
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("article_id", "chat_id", name="uq_approval_notice_chat"),
+    Index("ix_approval_notices_open", "open"),
+)
+"""The private message each approver got about a story waiting for review (Telegram)."""
 
 runtime = Table(
     "runtime",

@@ -71,7 +71,8 @@ def message_json(
             "first_name": bot.username,
             "username": bot.username,
         }
-    for key in ("text", "entities", "link_preview_options", "photo", "caption", "caption_entities"):
+    for key in ("text", "entities", "link_preview_options", "photo", "caption", "caption_entities",
+                "reply_markup"):
         if key in record:
             data[key] = record[key]
     return data

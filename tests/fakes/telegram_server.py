@@ -1,10 +1,15 @@
 """A strict fake of the Telegram Bot API: refuses what Telegram refuses, records what it delivers.
 
-Methods: getMe, getChat, sendMessage, sendPhoto, getUpdates, deleteWebhook. HTML is checked by
-the strict parser in ``tests.fakes.telegram_html``; text ≤ 4096 and captions ≤ 1024 UTF-16 units
-after parsing. Run by hand: ``python -m tests.fakes.telegram_server --port 8081 --chat @news``.
+Methods: getMe, getChat, sendMessage, sendPhoto, getUpdates, deleteWebhook, answerCallbackQuery,
+editMessageText, editMessageReplyMarkup. HTML is checked by the strict parser in
+``tests.fakes.telegram_html``; text ≤ 4096 and captions ≤ 1024 UTF-16 units after parsing;
+``reply_markup`` must be a valid inline keyboard (``tests.fakes.telegram_keyboards``). A message the
+bot sent (to a channel or a private chat) can be edited; an edit that changes nothing is refused as
+Telegram refuses it. Run by hand: ``python -m tests.fakes.telegram_server --port 8081 --chat @news``.
 Control: ``POST /_fake/incoming`` {"user_id", "text", "first_name"?, "username"?} queues a private
-message for getUpdates; ``/_fake/state``, ``/_fake/config``, ``/_fake/reset`` as in httpbase.
+message for getUpdates; ``POST /_fake/press`` {"user_id", "chat_id", "message_id", "data"} presses
+an inline button (a ``callback_query`` update); ``/_fake/state``, ``/_fake/config``,
+``/_fake/reset`` as in httpbase.
 """
 
 from __future__ import annotations
@@ -17,7 +22,16 @@ from typing import Any
 
 from tests.fakes import faults as F
 from tests.fakes.httpbase import FakeApp, FakeServer, Reply, Request, serve_forever_cli
-from tests.fakes.telegram_checks import BotAPIError, ok, photo_message, text_message, too_many
+from tests.fakes.telegram_checks import (
+    BotAPIError,
+    ok,
+    parse_text,
+    photo_message,
+    text_message,
+    too_many,
+)
+from tests.fakes.telegram_html import utf16_len
+from tests.fakes.telegram_keyboards import CallbackQueries, callback_data_of, inline_markup
 from tests.fakes.telegram_objects import BotUser, Chat, chat_json, message_json
 from tests.fakes.telegram_updates import UpdateQueue
 
@@ -54,6 +68,8 @@ class TelegramFake(FakeApp):
         self.chats: dict[int, Chat] = {}
         self.by_username: dict[str, Chat] = {}
         self.messages: list[dict[str, Any]] = []
+        self._sent: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, message id) → message
+        self.callbacks = CallbackQueries()
         self.updates = UpdateQueue(self.stopping, max_poll_seconds=self.config.max_poll_seconds)
         self.pacing = [
             (F.SlidingWindow(limit, seconds), scope)
@@ -137,6 +153,13 @@ class TelegramFake(FakeApp):
             return ok(chat_json(chat, full=True))
         if method in _SEND_METHODS:
             return self._send(bot, method, p, files, extra)
+        if method == "answerCallbackQuery":
+            with self.lock:
+                query = self.callbacks.answer(p)
+            extra["callback_query"] = query.id
+            return ok(True)
+        if method in ("editMessageText", "editMessageReplyMarkup"):
+            return self._edit(bot, method, p, extra)
         raise BotAPIError(404, "Not Found")
 
     def _chat(self, p: dict[str, Any]) -> Chat:
@@ -185,22 +208,27 @@ class TelegramFake(FakeApp):
         if chat.not_admin:
             raise BotAPIError(400, "Bad Request: need administrator rights in the channel chat")
         record = text_message(p) if method == "sendMessage" else photo_message(p, files)
+        markup = inline_markup(p.get("reply_markup"))
+        if markup is not None:
+            record["reply_markup"] = markup
         with self.lock:
             message_id = chat.next_message_id
             chat.next_message_id += 1
             now = time.time()
-            self.messages.append(
-                {
-                    "chat": chat.id,
-                    "chat_username": chat.username,
-                    "message_id": message_id,
-                    "t": now,
-                    "method": method,
-                    "text": record.pop("plain"),
-                    "html": record.pop("source"),
-                    **{k: v for k, v in record.items() if k.startswith("x_")},
-                }
-            )
+            stored = {
+                "chat": chat.id,
+                "chat_username": chat.username,
+                "message_id": message_id,
+                "t": now,
+                "method": method,
+                "text": record.pop("plain"),
+                "html": record.pop("source"),
+                **{k: v for k, v in record.items() if k.startswith("x_")},
+                "reply_markup": record.get("reply_markup"),
+                "x_record": {k: v for k, v in record.items() if not k.startswith("x_")},
+            }
+            self.messages.append(stored)
+            self._sent[(chat.id, message_id)] = stored
         extra["message_id"] = message_id
         body = ok(message_json(chat, bot, message_id, int(now), record))
         if fault == F.SLOW:
@@ -208,6 +236,98 @@ class TelegramFake(FakeApp):
         elif fault == F.DROP_AFTER:
             body.drop = True
         return body
+
+    def _edit(self, bot: BotUser, method: str, p: dict[str, Any], extra: dict[str, Any]) -> Reply:
+        """editMessageText / editMessageReplyMarkup of a message this bot sent (any chat)."""
+        if p.get("inline_message_id"):
+            raise BotAPIError(400, "Bad Request: message to edit not found")
+        chat = self._chat(p)
+        try:
+            message_id = int(p.get("message_id") or 0)
+        except (TypeError, ValueError):
+            raise BotAPIError(400, "Bad Request: message identifier is not specified") from None
+        if not message_id:
+            raise BotAPIError(400, "Bad Request: message identifier is not specified")
+        markup = inline_markup(p.get("reply_markup"))
+        new_text: dict[str, Any] | None = None
+        if method == "editMessageText":
+            source = str(p.get("text", ""))
+            plain, entities = parse_text(source, p.get("parse_mode"))
+            if not plain.strip():
+                raise BotAPIError(400, "Bad Request: message text is empty")
+            if utf16_len(plain) > 4096:
+                raise BotAPIError(400, "Bad Request: MESSAGE_TOO_LONG")
+            new_text = {"plain": plain, "source": source, "entities": entities}
+        extra.update(chat=chat.id, message_id=message_id)
+        with self.lock:
+            stored = self._sent.get((chat.id, message_id))
+            if stored is None:
+                if message_id < chat.next_message_id:
+                    raise BotAPIError(400, "Bad Request: message can't be edited")
+                raise BotAPIError(400, "Bad Request: message to edit not found")
+            if new_text is not None and stored["method"] != "sendMessage":
+                raise BotAPIError(400, "Bad Request: there is no text in the message to edit")
+            record = stored["x_record"]
+            old_markup = stored.get("reply_markup")
+            new_markup = markup if markup and markup["inline_keyboard"] else None
+            same_text = new_text is None or (
+                new_text["plain"] == stored["text"]
+                and new_text["entities"] == record.get("entities", []))
+            if same_text and new_markup == old_markup:
+                raise BotAPIError(400, "Bad Request: message is not modified: specified new "
+                                       "message content and reply markup are exactly the same "
+                                       "as a current content and reply markup of the message")
+            stored.setdefault("edits", []).append(
+                {"t": time.time(), "text": stored["text"], "html": stored["html"],
+                 "reply_markup": old_markup})
+            if new_text is not None:
+                stored["text"], stored["html"] = new_text["plain"], new_text["source"]
+                record["text"] = new_text["plain"]
+                record.pop("entities", None)
+                if new_text["entities"]:
+                    record["entities"] = new_text["entities"]
+            if method == "editMessageText" and markup is None:
+                new_markup = None  # Telegram drops the keyboard unless the edit repeats it
+            stored["reply_markup"] = new_markup
+            record.pop("reply_markup", None)
+            if new_markup is not None:
+                record["reply_markup"] = new_markup
+            stored["edit_date"] = int(time.time())
+            body = message_json(chat, bot, message_id, int(stored["t"]), record)
+            body["edit_date"] = stored["edit_date"]
+        return ok(body)
+
+    def press(self, user_id: int, chat_id: int, message_id: int, data: str, *,
+              first_name: str = "Staff", username: str | None = None,
+              stale: bool = False) -> dict[str, Any]:
+        """A user presses an inline button of a bot message: queue a ``callback_query`` update.
+
+        Only data that a button of the message carries can be pressed (Telegram sends nothing
+        else); ``ValueError`` otherwise. With ``stale``, a button the message carried before an
+        edit counts too: the user's app had not shown the edit yet when they pressed.
+        """
+        with self.lock:
+            stored = self._sent.get((chat_id, message_id))
+            if stored is None:
+                raise ValueError(f"no bot message {chat_id}/{message_id}")
+            offered = callback_data_of(stored.get("reply_markup"))
+            if stale:
+                for old in stored.get("edits", []):
+                    offered |= callback_data_of(old["reply_markup"])
+            if data not in offered:
+                raise ValueError(f"message {chat_id}/{message_id} has no button {data!r}")
+            chat = self.chats[chat_id]
+            bot = next(iter(self.bots.values()))
+            message = message_json(chat, bot, message_id, int(stored["t"]), stored["x_record"])
+            if "edit_date" in stored:
+                message["edit_date"] = stored["edit_date"]
+            query = self.callbacks.new(user_id, chat_id, message_id, data)
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if username:
+            user["username"] = username
+        return self.updates.add_update("callback_query", {
+            "id": query.id, "from": user, "message": message,
+            "chat_instance": str(abs(chat_id) * 7919 % 10**12), "data": data})
 
     def incoming(
         self, user_id: int, text: str, *, first_name: str = "Staff", username: str | None = None
@@ -243,6 +363,14 @@ class TelegramFake(FakeApp):
                 username=p.get("username"),
             )
             return Reply(200, update)
+        if name == "press" and request.method == "POST":
+            p = request.params
+            try:
+                update = self.press(int(p["user_id"]), int(p["chat_id"]), int(p["message_id"]),
+                                    str(p["data"]))
+            except ValueError as exc:
+                return Reply(400, {"error": str(exc)})
+            return Reply(200, update)
         return super().control(name, request)
 
     def configure(self, values: dict[str, Any]) -> None:
@@ -264,7 +392,11 @@ class TelegramFake(FakeApp):
         """Requests, violations, faults, plus ``messages`` and ``chats``."""
         data = super().state()
         with self.lock:
-            data["messages"] = list(self.messages)
+            data["messages"] = [{k: v for k, v in m.items() if k != "x_record"}
+                                for m in self.messages]
+            data["callback_answers"] = [
+                {"id": q.id, "user_id": q.user_id, "data": q.data, "answer": q.answer}
+                for q in self.callbacks.queries.values()]
             data["chats"] = [
                 chat_json(c) | {"kicked": c.kicked, "not_admin": c.not_admin} for c in self.chats.values()
             ]
@@ -275,6 +407,8 @@ class TelegramFake(FakeApp):
         super().reset()
         with self.lock:
             self.messages.clear()
+            self._sent.clear()
+            self.callbacks.clear()
             self.updates.clear()
 
 

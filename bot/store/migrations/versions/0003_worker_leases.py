@@ -1,7 +1,7 @@
 """Workers and target leases: several `crosspost run` on one PostgreSQL database.
 
 Revision ID: 0003_leases
-Revises: 0002
+Revises: e14a7c2d9b01
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from bot.store.tables import UTCDateTime
 
 revision = "0003_leases"
-down_revision = "0002"
+down_revision = "e14a7c2d9b01"
 branch_labels = None
 depends_on = None
 
