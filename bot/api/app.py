@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.api import ops, routes
+from bot.api import docs, ops, routes
 from bot.api.auth import BearerGuard
 from bot.api.limits import BodyLimit
 from bot.api.metrics import Metrics
@@ -32,9 +32,10 @@ def create_api(app: Runtime, *, alive: Callable[[], bool] = lambda: True,
         title="crosspost",
         version="1",
         summary="Queue newsroom stories for Telegram and X; read their state.",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
+    docs.serve_docs(api)
     api.state.crosspost = app
     api.state.alive = alive
     api.state.metrics = metrics or Metrics(app, alive=alive)
@@ -45,6 +46,10 @@ def create_api(app: Runtime, *, alive: Callable[[], bool] = lambda: True,
         secret = app.settings.api.token
         return secret.get_secret_value() if secret is not None else None
 
+    if app.settings.web.enabled:
+        from bot.web.app import mount_desk
+
+        mount_desk(api, app)
     api.add_middleware(BodyLimit, limit=lambda: app.settings.api.max_body_bytes)
     api.add_middleware(BearerGuard, token=token)  # outermost: strangers' bodies are never read
     api.add_exception_handler(CrosspostError, _project_error)  # type: ignore[arg-type]

@@ -14,7 +14,8 @@ from bot.domain.models import DeliveryState
 from bot.intake.queueing import draft_of
 from bot.intake.stories import queue_story
 from bot.reports.preview import preview_data
-from bot.reports.views import article_json
+from bot.reports.views import article_json, with_staff_actions
+from bot.store.desk import DeskStore
 
 router = APIRouter(prefix="/api", tags=["articles"], dependencies=[Depends(bearer)],
                    responses={401: PROBLEMS[401]})
@@ -30,7 +31,8 @@ def crosspost(request: Request) -> Runtime:
 
 def _article(app: Runtime, article_id: int) -> dict[str, Any]:
     article, deliveries = app.queue.get_article(article_id)
-    return article_json(article, deliveries)
+    actions = DeskStore(engine=app.engine).actions(article_id)
+    return with_staff_actions(article_json(article, deliveries), actions)
 
 
 @router.post("/articles", status_code=201, responses={

@@ -106,12 +106,19 @@ class ApiService:
 
 
 def api_service(app: Runtime, daemon: Daemon) -> ApiService | None:
-    """The HTTP API service when ``[api] enabled``; refuses to run without a token."""
+    """The HTTP server when ``[api] enabled`` or ``[web] enabled``; the API refuses to run
+    without a token, the desk without a user."""
     api = app.settings.api
-    if not api.enabled:
+    web = app.settings.web
+    if not api.enabled and not web.enabled:
         return None
-    if api.token is None or not api.token.get_secret_value().strip():
+    if api.enabled and (api.token is None or not api.token.get_secret_value().strip()):
         raise ConfigError(
             "the HTTP API is enabled but no token is set: set CROSSPOST_API__TOKEN "
             "(or [api] token), or set [api] enabled = false", key="api.token")
+    if web.enabled and not web.users:
+        raise ConfigError(
+            "the web desk is enabled but has no users: add a [[web.users]] entry with a "
+            "password_hash from `crosspost web hash-password`, or set [web] enabled = false",
+            key="web.users")
     return ApiService(app=app, alive=lambda: daemon.alive)

@@ -33,12 +33,13 @@ def cli(ctx: click.Context, config: str | None, log_format: str | None, verbose:
 
 
 def _register() -> None:
-    from bot.cli import admin, feeds, queue
+    from bot.cli import admin, feeds, queue, web
 
     cli.add_command(queue.queue)
     for command in admin.COMMANDS:
         cli.add_command(command)
     cli.add_command(feeds.feeds)
+    cli.add_command(web.web)
 
 
 _register_done = False

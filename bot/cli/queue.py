@@ -10,7 +10,7 @@ import click
 from bot.cli.context import Context, emit, json_option, pass_ctx
 from bot.domain.errors import InputError
 from bot.domain.models import DeliveryState, Priority
-from bot.reports.views import article_json, article_text, local
+from bot.reports.views import article_json, article_text, local, with_staff_actions
 
 
 @click.group()
@@ -128,10 +128,13 @@ def list_(ctx: Context, state: str | None, limit: int, as_json: bool) -> None:
 @pass_ctx
 def show(ctx: Context, article_id: int, as_json: bool) -> None:
     """One story: every delivery's state, planned time, text, attempts and last error."""
+    from bot.store.desk import DeskStore
+
     app = ctx.app()
     article, deliveries = app.queue.get_article(article_id)
-    emit(article_json(article, deliveries), as_json,
-         article_text(article, deliveries, app.settings.timezone))
+    actions = DeskStore(engine=app.engine).actions(article_id)
+    emit(with_staff_actions(article_json(article, deliveries), actions), as_json,
+         article_text(article, deliveries, app.settings.timezone, actions))
 
 
 @queue.command("cancel")

@@ -135,6 +135,40 @@ class WorkerSettings(_Section):
     lease_seconds: float = Field(default=15.0, ge=3.0, le=600.0)
 
 
+class WebUser(_Section):
+    """``[[web.users]]``: one staff account of the web desk."""
+
+    name: str = Field(min_length=1, max_length=100)
+    password_hash: str = Field(min_length=1, description="from `crosspost web hash-password`")
+    role: Literal["editor", "viewer"] = "viewer"
+
+    @field_validator("password_hash")
+    @classmethod
+    def _argon2(cls, value: str) -> str:
+        if not value.startswith("$argon2"):
+            raise ValueError("not an argon2 hash: make one with `crosspost web hash-password`")
+        return value
+
+
+class WebSettings(_Section):
+    """``[web]``: the staff web desk, served with the HTTP API at ``/``."""
+
+    enabled: bool = False
+    users: list[WebUser] = Field(default_factory=list)
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    sign_in_attempts: int = Field(default=5, ge=1, description="failures per 15 minutes per "
+                                  "address and per name before sign-in is refused for a while")
+
+    @field_validator("users")
+    @classmethod
+    def _unique(cls, users: list[WebUser]) -> list[WebUser]:
+        names = [u.name for u in users]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"user {name!r} appears twice")
+        return users
+
+
 class TargetConfig(_Section):
     """``[[targets]]``: one Telegram channel or X account."""
 
@@ -205,6 +239,9 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
+
+
+    web: WebSettings = Field(default_factory=WebSettings)
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     targets: list[TargetConfig] = Field(default_factory=list)
     feeds: list[FeedConfig] = Field(default_factory=list)

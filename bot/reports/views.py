@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.models import Article, Delivery
+from bot.store.desk import StaffAction
 
 
 def iso(value: datetime | None) -> str | None:
@@ -85,6 +86,19 @@ def article_json(article: Article, deliveries: list[Delivery]) -> dict[str, Any]
     }
 
 
+def with_staff_actions(data: dict[str, Any], actions: list[StaffAction]) -> dict[str, Any]:
+    """One story's JSON with what people did to it (from the web desk): each delivery gets
+    ``staff_actions``, and the story gets those not tied to one delivery."""
+
+    def entry(a: StaffAction) -> dict[str, Any]:
+        return {"at": iso(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
+
+    for d in data["deliveries"]:
+        d["staff_actions"] = [entry(a) for a in actions if a.delivery_id == d["id"]]
+    data["staff_actions"] = [entry(a) for a in actions if a.delivery_id is None]
+    return data
+
+
 def approval_text(d: Delivery, tz: str) -> str:
     """``queue show``'s review line: what a delivery waits for, or who decided and where."""
     a = d.approval
@@ -105,7 +119,8 @@ def local(value: datetime | None, tz: str) -> str:
     return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def article_text(article: Article, deliveries: list[Delivery], tz: str) -> str:
+def article_text(article: Article, deliveries: list[Delivery], tz: str,
+                 actions: list[StaffAction] | None = None) -> str:
     """``queue show`` for people."""
     lines = [f"#{article.id} {article.title}", f"  url: {article.url}",
              f"  priority: {article.priority.value}  source: {article.source}  "
@@ -131,4 +146,7 @@ def article_text(article: Article, deliveries: list[Delivery], tz: str) -> str:
         for i, part in enumerate(d.parts):
             prefix = "      text: " if i == 0 else f"      part {i + 1}: "
             lines.append(prefix + part.replace("\n", "\n            "))
+        for a in actions or []:
+            if a.delivery_id == d.id:
+                lines.append(f"      {local(a.at, tz)}: {a.action} by {a.actor}")
     return "\n".join(lines)

@@ -1,5 +1,5 @@
-"""SQLAlchemy table definitions: articles, deliveries, attempts, target state, feeds, approval
-messages, runtime, workers and their target leases."""
+"""SQLAlchemy table definitions: articles, deliveries, attempts, staff actions, target state, feeds,
+approval messages, runtime, workers and their target leases."""
 
 from __future__ import annotations
 
@@ -110,6 +110,8 @@ deliveries = Table(
     UniqueConstraint("article_id", "target", name="uq_delivery_article_target"),
     Index("ix_deliveries_state_planned", "state", "planned_at"),
     Index("ix_deliveries_target_state", "target", "state"),
+    Index("ix_deliveries_state_article", "state", "article_id"),
+    Index("ix_deliveries_target_article", "target", "article_id"),
 )
 
 attempts = Table(
@@ -124,6 +126,19 @@ attempts = Table(
     Column("error_kind", String(32)),
     Column("error", Text),
     Index("ix_attempts_delivery", "delivery_id"),
+)
+
+staff_actions = Table(
+    "staff_actions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("delivery_id", Integer, ForeignKey("deliveries.id", ondelete="CASCADE")),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text),
+    Index("ix_staff_actions_article", "article_id"),
 )
 
 target_state = Table(

@@ -1,7 +1,7 @@
 """Workers and target leases: several `crosspost run` on one PostgreSQL database.
 
-Revision ID: 0003_leases
-Revises: e14a7c2d9b01
+Revision ID: 0004_leases
+Revises: 0003
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from bot.store.tables import UTCDateTime
 
-revision = "0003_leases"
-down_revision = "e14a7c2d9b01"
+revision = "0004_leases"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

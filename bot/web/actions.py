@@ -1,0 +1,224 @@
+"""What editors do on the desk: queue a story, edit a target's text, cancel and retry. Every
+change is recorded with the editor's name in the deliveries' history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from bot.domain.errors import CrosspostError, NotFoundError
+from bot.domain.models import Article, Delivery, Priority
+from bot.intake.stories import queue_story
+from bot.web.auth import Session
+from bot.web.context import Desk, desk_of, first
+from bot.web.posts import editorial, is_photo, measure, problems
+
+router = APIRouter(include_in_schema=False)
+
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+CONFIRM = {
+    "cancel": ("Cancel this story?", "Every post of it that has not gone out is cancelled; "
+               "what went out stays out.", "Cancel the story"),
+    "retry": ("Send this story again?", "Every failed, expired, cancelled or unsettled post of it "
+              "is rendered anew and sent on its schedule. A post waiting for review may already "
+              "be out: retrying it can post it twice.", "Send again"),
+    "reject": ("Reject this story?", "Nothing of it goes out on the targets still waiting for "
+               "approval.", "Reject the story"),
+}
+ACTIONS = {"cancel": "cancelled", "retry": "retried", "approve": "approved", "reject": "rejected"}
+
+
+def _changed(before: list[Delivery], after: list[Delivery]) -> list[int]:
+    was = {d.id: d.state for d in before}
+    return [d.id for d in after if was.get(d.id) != d.state]
+
+
+@router.post("/stories")
+async def queue_new(request: Request) -> Response:
+    """Queue a story: a URL alone (fetched), or a URL with a title and text."""
+    desk = desk_of(request)
+    acting = await desk.acting(request)
+    if isinstance(acting, Response):
+        return acting
+    me, form = acting
+    data: dict[str, Any] = {k: first(form, k).strip() for k in ("url", "title", "text", "image_url",
+                                                                "image_alt", "priority")}
+    data = {k: v for k, v in data.items() if v}
+    if data.get("priority") not in {p.value for p in Priority}:
+        data.pop("priority", None)
+    if first(form, "needs_approval") == "true":
+        data["needs_approval"] = True
+
+    def work() -> tuple[int, bool]:
+        added = queue_story(desk.app.intake, data, source="web", fetch_text=True)
+        if added.created:
+            _, found = desk.app.queue.get_article(added.article_id)
+            desk.store.record(added.article_id, [d.id for d in found], actor=me.name,
+                              action="queued", detail=None, now=desk.app.clock.now())
+        return added.article_id, added.created
+
+    try:
+        article_id, created = await desk.blocking(work)
+    except CrosspostError as exc:
+        me.notes.append(f"Not queued: {exc}")
+        return RedirectResponse("/", status_code=303)
+    me.notes.append(f"Story #{article_id} queued." if created else
+                    f"That URL was already queued as story #{article_id}; here it is.")
+    return RedirectResponse(f"/stories/{article_id}", status_code=303)
+
+
+@router.get("/stories/{article_id}/{action}")
+async def confirm_page(request: Request, article_id: Id, action: str) -> Response:
+    """Ask before a destructive action."""
+    desk = desk_of(request)
+    me = desk.session(request)
+    if me is None:
+        return desk.to_login(request)
+    if action not in CONFIRM:
+        return desk.refuse(request, me, "There is no such page.", status=404)
+    try:
+        article, _ = await desk.blocking(desk.app.queue.get_article, article_id)
+    except NotFoundError:
+        return desk.refuse(request, me, f"There is no story #{article_id}.", status=404)
+    title, warning, button = CONFIRM[action]
+    return desk.render(request, "confirm.html", me, article=article, action=action,
+                       title=title, warning=warning, button=button, reason=action == "reject")
+
+
+@router.post("/stories/{article_id}/{action}")
+async def act(request: Request, article_id: Id, action: str) -> Response:
+    """Cancel, retry, approve or reject the story, recording who did it."""
+    desk = desk_of(request)
+    acting = await desk.acting(request)
+    if isinstance(acting, Response):
+        return acting
+    me, form = acting
+    if action not in ACTIONS:
+        return desk.refuse(request, me, "There is no such action.", status=404)
+    reason = first(form, "reason").strip() or None
+
+    def work() -> int:
+        app = desk.app
+        _, before = app.queue.get_article(article_id)
+        if action == "cancel":
+            moved = app.intake.cancel(article_id)
+        elif action == "retry":
+            moved = app.intake.retry(article_id)
+        elif action == "approve":
+            moved = len(app.review.approve(article_id, by=me.name, via="web").targets)
+        else:
+            moved = len(app.review.reject(article_id, by=me.name, via="web",
+                                          reason=reason).targets)
+        _, after = app.queue.get_article(article_id)
+        changed = _changed(before, after)
+        if changed:
+            desk.store.record(article_id, changed, actor=me.name, action=ACTIONS[action],
+                              detail=reason if action == "reject" else None,
+                              now=app.clock.now())
+        return moved
+
+    try:
+        moved = await desk.blocking(work)
+    except NotFoundError:
+        return desk.refuse(request, me, f"There is no story #{article_id}.", status=404)
+    except CrosspostError as exc:  # decided already, nothing waiting, a bad reason
+        me.notes.append(f"Not done: {exc}")
+        return RedirectResponse(f"/stories/{article_id}", status_code=303)
+    verb = {"cancel": "cancelled", "retry": "queued again", "approve": "approved",
+            "reject": "rejected"}[action]
+    me.notes.append(f"{moved} post{'s' if moved != 1 else ''} {verb}." if moved else
+                    f"Nothing to {action}: no post of this story is in a state for it.")
+    return RedirectResponse(f"/stories/{article_id}", status_code=303)
+
+
+async def _delivery(desk: Desk, article_id: int,
+                    delivery_id: int) -> tuple[Article, Delivery | None]:
+    article, found = await desk.blocking(desk.app.queue.get_article, article_id)
+    return article, next((d for d in found if d.id == delivery_id), None)
+
+
+def _edit_page(desk: Desk, request: Request, me: Session, article: Article, d: Delivery,
+               parts: list[str], found: list[str], status: int = 200) -> Response:
+    target = next((t for t in desk.app.settings.targets if t.name == d.target), None)
+    views = measure(d.platform, parts, target=target, photo=is_photo(d))
+    return desk.render(request, "edit.html", me, status=status, article_id=article.id,
+                       delivery=d, views=views, problems=found,
+                       advice=editorial(d.platform, parts, article))
+
+
+@router.get("/stories/{article_id}/deliveries/{delivery_id}/edit")
+async def edit_page(request: Request, article_id: Id, delivery_id: Id) -> Response:
+    """The form to change one target's text, counted against its limit."""
+    desk = desk_of(request)
+    me = desk.session(request)
+    if me is None:
+        return desk.to_login(request)
+    try:
+        article, d = await _delivery(desk, article_id, delivery_id)
+    except NotFoundError:
+        d = None
+    if d is None:
+        return desk.refuse(request, me, "There is no such post.", status=404)
+    return _edit_page(desk, request, me, article, d, list(d.parts), [])
+
+
+def _parts(form: dict[str, list[str]]) -> list[str]:
+    return [p.replace("\r\n", "\n").strip() for p in form.get("part", [])]
+
+
+@router.post("/stories/{article_id}/deliveries/{delivery_id}/check")
+async def check_text(request: Request, article_id: Id, delivery_id: Id) -> Response:
+    """Lengths and problems of a text being edited (the page's live counter asks this)."""
+    desk = desk_of(request)
+    acting = await desk.acting(request)
+    if isinstance(acting, Response):
+        return acting
+    _, form = acting
+    _, d = await _delivery(desk, article_id, delivery_id)
+    if d is None:
+        return JSONResponse({"detail": "no such post"}, status_code=404)
+    target = next((t for t in desk.app.settings.targets if t.name == d.target), None)
+    parts = _parts(form)
+    views = measure(d.platform, parts, target=target, photo=is_photo(d))
+    return JSONResponse({
+        "parts": [{"length": v.length, "limit": v.limit, "over": v.over} for v in views],
+        "problems": problems(d.platform, parts, target=target, photo=is_photo(d))})
+
+
+@router.post("/stories/{article_id}/deliveries/{delivery_id}/edit")
+async def save_text(request: Request, article_id: Id, delivery_id: Id) -> Response:
+    """Save an edited text if every part is within its platform's limits; else say why."""
+    desk = desk_of(request)
+    acting = await desk.acting(request)
+    if isinstance(acting, Response):
+        return acting
+    me, form = acting
+    try:
+        article, d = await _delivery(desk, article_id, delivery_id)
+    except NotFoundError:
+        d = None
+    if d is None:
+        return desk.refuse(request, me, "There is no such post.", status=404)
+    target = next((t for t in desk.app.settings.targets if t.name == d.target), None)
+    parts = _parts(form)
+    found = problems(d.platform, parts, target=target, photo=is_photo(d))
+    if found or first(form, "do") == "check":
+        return _edit_page(desk, request, me, article, d, parts, found,
+                          status=422 if found else 200)
+
+    def work() -> bool:
+        saved = desk.store.set_parts(d.id, parts, desk.app.clock.now())
+        if saved:
+            desk.store.record(article_id, [d.id], actor=me.name, action="edited text",
+                              detail="\n\n".join(parts), now=desk.app.clock.now())
+        return saved
+
+    if not await desk.blocking(work):
+        return _edit_page(desk, request, me, article, d, parts,
+                          ["This post is going out or has gone out: its text can no longer "
+                           "change."], status=409)
+    me.notes.append(f"The text for {d.target} is saved.")
+    return RedirectResponse(f"/stories/{article_id}#delivery-{d.id}", status_code=303)

@@ -1,0 +1,299 @@
+"""The desk's guards over plain HTTP, in-process: sign-in, sessions, CSRF, roles, limits."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.api.app import create_api
+from bot.api.server import api_service
+from bot.daemon.runtime import Runtime as App
+from bot.domain.errors import ConfigError
+from bot.domain.models import DeliveryState
+from bot.web.auth import check_password, hash_password
+from bot.wiring import build_app
+from tests.conftest import make_settings
+
+PASSWORD = "a long enough passphrase"
+HASH = hash_password(PASSWORD)
+USERS = [{"name": "erin", "password_hash": HASH, "role": "editor"},
+         {"name": "victor", "password_hash": HASH, "role": "viewer"}]
+BODY = "The council met on Monday. It passed a budget that funds two bridges and a tram."
+
+
+class TestClient:
+    """A small synchronous client over the ASGI app that keeps its cookies between calls."""
+
+    __test__ = False
+
+    def __init__(self, api: Any, *, base_url: str, follow_redirects: bool = False) -> None:
+        self.api = api
+        self.base_url = base_url
+        self.cookies = httpx.Cookies()
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async def call() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.api)
+            async with httpx.AsyncClient(transport=transport, base_url=self.base_url,
+                                         cookies=self.cookies) as client:
+                answer = await client.request(method, path, **kwargs)
+                self.cookies = client.cookies
+                return answer
+
+        return asyncio.run(call())
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        """GET, not following redirects."""
+        return self._send("GET", path, headers=headers or {})
+
+    def post(self, path: str, data: dict[str, str]) -> httpx.Response:
+        """POST a form, not following redirects."""
+        return self._send("POST", path, data=data)
+
+
+@pytest.fixture
+def desk_app(tmp_path: Path) -> Iterator[App]:
+    """An app with the desk on, an editor and a viewer, and one queued story."""
+    app = build_app(make_settings(tmp_path, web={"enabled": True, "users": USERS,
+                                                 "sign_in_attempts": 3}, api={"token": "t"}))
+    app.intake.import_lines([f'{{"url": "https://example.org/one", "title": "One", '
+                             f'"text": "{BODY}"}}'])
+    try:
+        yield app
+    finally:
+        app.dispose()
+
+
+def csrf(page: str) -> str:
+    """The CSRF token in a page's form."""
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+def signed_in(app: App, name: str, base: str = "http://desk") -> tuple[TestClient, str]:
+    """A client signed in as ``name`` and its CSRF token."""
+    client = TestClient(create_api(app), base_url=base, follow_redirects=False)
+    token = csrf(client.get("/login").text)
+    answer = client.post("/login", data={"csrf": token, "name": name, "password": PASSWORD})
+    assert answer.status_code == 303, answer.text
+    return client, csrf(client.get("/").text)
+
+
+def states(app: App) -> list[str]:
+    """The states of story 1's deliveries."""
+    return [d.state.value for d in app.queue.get_article(1)[1]]
+
+
+ACTIONS = ["/stories", "/stories/1/cancel", "/stories/1/retry", "/stories/1/approve",
+           "/stories/1/reject",
+           "/stories/1/deliveries/2/edit", "/stories/1/deliveries/2/check"]
+
+
+def test_every_action_without_or_with_a_wrong_token_is_refused(desk_app: App) -> None:
+    """Each state-changing endpoint answers 403 without the session's CSRF token (or with
+    another session's), and nothing changes."""
+    client, token = signed_in(desk_app, "erin")
+    _, other_token = signed_in(desk_app, "erin")
+    assert token != other_token
+    for path in ACTIONS:
+        for data in ({"url": "https://example.org/two", "part": "x"},
+                     {"csrf": other_token, "url": "https://example.org/two", "part": "x"}):
+            answer = client.post(path, data=data)
+            assert answer.status_code == 403, (path, answer.status_code)
+            assert "security token" in answer.text
+    assert states(desk_app) == ["pending", "pending"]
+    assert desk_app.queue.find_by_canonical("https://example.org/two") is None
+    assert client.post("/logout", data={}).status_code == 403
+    assert client.get("/").status_code == 200  # still signed in
+
+
+def test_a_viewer_cannot_act(desk_app: App) -> None:
+    """A viewer's valid token does not let it queue, edit, cancel or retry."""
+    client, token = signed_in(desk_app, "victor")
+    for path in ACTIONS:
+        answer = client.post(path, data={"csrf": token, "url": "https://example.org/v",
+                                         "title": "V", "text": BODY, "part": "Short."})
+        assert answer.status_code == 403, path
+        assert "role: viewer" in answer.text
+    assert states(desk_app) == ["pending", "pending"]
+    assert "Queue a story" not in client.get("/").text
+    assert "Cancel…" not in client.get("/stories/1").text
+
+
+def test_strangers_are_sent_to_sign_in_and_change_nothing(desk_app: App) -> None:
+    """Without a session every page redirects to the sign-in form and every action too."""
+    client = TestClient(create_api(desk_app), base_url="http://desk", follow_redirects=False)
+    for path in ("/", "/stories/1", "/status", "/stories/1/cancel"):
+        answer = client.get(path)
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/login?next=")
+    for path in ACTIONS:
+        assert client.post(path, data={"csrf": "x"}).status_code == 303
+    assert states(desk_app) == ["pending", "pending"]
+
+
+def test_sign_in_is_rate_limited(desk_app: App) -> None:
+    """After ``sign_in_attempts`` failures even the right password is refused for a while."""
+    client = TestClient(create_api(desk_app), base_url="http://desk", follow_redirects=False)
+    token = csrf(client.get("/login").text)
+    for _ in range(3):
+        answer = client.post("/login", data={"csrf": token, "name": "erin", "password": "wrong"})
+        assert answer.status_code == 401
+        assert "do not match" in answer.text
+    answer = client.post("/login", data={"csrf": token, "name": "erin", "password": PASSWORD})
+    assert answer.status_code == 429
+    assert "Too many failed sign-ins" in answer.text
+
+
+def test_session_cookie_flags_and_safe_redirects(desk_app: App) -> None:
+    """The session cookie is HttpOnly and SameSite=strict, Secure over HTTPS; a sign-in never
+    redirects off the site."""
+    client = TestClient(create_api(desk_app), base_url="https://desk", follow_redirects=False)
+    token = csrf(client.get("/login").text)
+    answer = client.post("/login", data={"csrf": token, "name": "erin", "password": PASSWORD,
+                                         "next": "//evil.example/"})
+    assert answer.headers["location"] == "/"
+    cookie = answer.headers["set-cookie"].lower()
+    assert "crosspost_session=" in cookie
+    assert "httponly" in cookie and "samesite=strict" in cookie and "secure" in cookie
+    plain = TestClient(create_api(desk_app), base_url="http://desk", follow_redirects=False)
+    token = csrf(plain.get("/login").text)
+    answer = plain.post("/login", data={"csrf": token, "name": "erin", "password": PASSWORD,
+                                        "next": "/stories/1"})
+    assert answer.headers["location"] == "/stories/1"
+    assert "secure" not in answer.headers["set-cookie"].lower()
+    page = plain.get("/stories/1")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+
+
+def test_saving_text_checks_limits_and_records_the_editor(desk_app: App) -> None:
+    """An X text over its limit is refused with the count; a good one is saved and recorded;
+    a published delivery cannot be edited."""
+    client, token = signed_in(desk_app, "erin")
+    x = next(d for d in desk_app.queue.get_article(1)[1] if d.target == "xa")
+    path = f"/stories/1/deliveries/{x.id}/edit"
+    answer = client.post(path, data={"csrf": token, "part": "é" * 281, "do": "save"})
+    assert answer.status_code == 422
+    assert "281 weighted characters, over the limit of 280 by 1" in answer.text
+    check = client.post(f"/stories/1/deliveries/{x.id}/check",
+                        data={"csrf": token, "part": "https://example.org/" + "a" * 300})
+    assert check.json()["parts"] == [{"length": 23, "limit": 280, "over": 0}]
+    answer = client.post(path, data={"csrf": token, "part": "New words. https://example.org/one"})
+    assert answer.status_code == 303
+    assert desk_app.queue.get_article(1)[1][1].parts == ("New words. https://example.org/one",)
+    actions = desk_app_actions(desk_app)
+    assert ("erin", "edited text", x.id) in actions
+    desk_app.queue.set_state(1, from_states=[DeliveryState.PENDING], to=DeliveryState.PUBLISHED,
+                             now=desk_app.clock.now())
+    answer = client.post(path, data={"csrf": token, "part": "Too late."})
+    assert answer.status_code == 409
+    assert "can no longer change" in answer.text
+
+
+def test_telegram_html_that_is_invalid_is_refused(desk_app: App) -> None:
+    """A Telegram edit with a tag Telegram does not accept is refused, naming the tag."""
+    client, token = signed_in(desk_app, "erin")
+    tg = next(d for d in desk_app.queue.get_article(1)[1] if d.target == "tg")
+    answer = client.post(f"/stories/1/deliveries/{tg.id}/edit",
+                         data={"csrf": token, "part": "<b>Hi</b> <div>x</div>"})
+    assert answer.status_code == 422
+    assert "unsupported tag &lt;div&gt;" in answer.text
+
+
+def desk_app_actions(app: App) -> list[tuple[str, str, int | None]]:
+    """Who did what to which delivery of story 1."""
+    from bot.store.desk import DeskStore
+
+    return [(a.actor, a.action, a.delivery_id) for a in DeskStore(engine=app.engine).actions(1)]
+
+
+def test_cancel_and_retry_record_who_moved_which_delivery(desk_app: App) -> None:
+    """Cancel and retry move the deliveries and note the editor on each one that moved, shown on
+    the story page and in the API's story (as in ``queue show --json``)."""
+    client, token = signed_in(desk_app, "erin")
+    assert client.post("/stories/1/cancel", data={"csrf": token}).status_code == 303
+    assert states(desk_app) == ["cancelled", "cancelled"]
+    assert client.post("/stories/1/retry", data={"csrf": token}).status_code == 303
+    assert states(desk_app) == ["pending", "pending"]
+    recorded = desk_app_actions(desk_app)
+    assert [(who, what) for who, what, _ in recorded] == [("erin", "cancelled")] * 2 + \
+        [("erin", "retried")] * 2
+    page = client.get("/stories/1").text
+    assert "erin</strong> cancelled" in page and "erin</strong> retried" in page
+    story = client.get("/api/articles/1", headers={"Authorization": "Bearer t"}).json()
+    for d in story["deliveries"]:
+        assert [(a["actor"], a["action"]) for a in d["staff_actions"]] == [
+            ("erin", "cancelled"), ("erin", "retried")]
+    assert story["staff_actions"] == []
+
+
+def test_passwords_and_config(tmp_path: Path) -> None:
+    """Hashes check only their password; config refuses a non-argon2 hash, and a desk with no
+    users refuses to start; a desk without the API leaves /api closed."""
+    from pydantic import ValidationError
+
+    from bot.config.settings import WebUser
+
+    users = [WebUser(name="erin", password_hash=HASH, role="editor")]
+    assert check_password(users, "erin", PASSWORD) is not None
+    assert check_password(users, "erin", PASSWORD + "x") is None
+    assert check_password(users, "nobody", PASSWORD) is None
+    with pytest.raises(ValidationError, match="not an argon2 hash"):
+        WebUser(name="erin", password_hash="plaintext")
+    app = build_app(make_settings(tmp_path, web={"enabled": True}))
+    try:
+        with pytest.raises(ConfigError, match=r"\[\[web.users\]\]"):
+            api_service(app, object())  # type: ignore[arg-type]
+    finally:
+        app.dispose()
+    app = build_app(make_settings(tmp_path, web={"enabled": True, "users": USERS}))
+    try:
+        assert api_service(app, object()) is not None  # type: ignore[arg-type]
+        client = TestClient(create_api(app), base_url="http://desk")
+        assert client.get("/api/articles").status_code == 401
+    finally:
+        app.dispose()
+
+
+def test_desk_is_absent_unless_enabled(tmp_path: Path) -> None:
+    """With ``[web] enabled = false`` the server has no desk pages."""
+    app = build_app(make_settings(tmp_path, api={"token": "t"}))
+    try:
+        client = TestClient(create_api(app), base_url="http://desk", follow_redirects=False)
+        assert client.get("/").status_code == 404
+        assert client.get("/login").status_code == 404
+    finally:
+        app.dispose()
+
+
+def test_docs_need_nothing_from_another_host(desk_app: App) -> None:
+    """/docs names only this server's files, and they are served (no browser needed)."""
+    client = TestClient(create_api(desk_app), base_url="http://desk")
+    page = client.get("/docs").text
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page) + re.findall(r"url: '([^']+)'", page)
+    assert sources and all(s.startswith("/") for s in sources), sources
+    assert "swagger-ui-bundle.js" in page
+    for source in sources:
+        assert client.get(source).status_code == 200, source
+
+
+def test_the_editorial_check_advises_but_does_not_block(desk_app: App) -> None:
+    """A hand-edited X text with an unclosed quote mark is saved, and the story page shows what
+    the editorial check would send it back for; the composed Telegram post gets no advice."""
+    client, token = signed_in(desk_app, "erin")
+    x = next(d for d in desk_app.queue.get_article(1)[1] if d.target == "xa")
+    path = f"/stories/1/deliveries/{x.id}/edit"
+    text = 'The council said "two bridges will open. https://example.org/one'
+    checked = client.post(path, data={"csrf": token, "part": text, "do": "check"})
+    assert checked.status_code == 200 and "you may still save it" in checked.text
+    assert client.post(path, data={"csrf": token, "part": text}).status_code == 303
+    page = client.get("/stories/1").text
+    assert page.count("The editorial check would send this back") == 1
+    assert "a quote mark or bracket is not closed" in page
