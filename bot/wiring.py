@@ -5,6 +5,7 @@ Only the doors (``bot.cli``, ``bot.api``, ``bot.staff``, ``bot.web``) import thi
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,17 +16,20 @@ from bot.config.settings import Settings
 from bot.daemon.dispatch import Dispatcher, Lane, Pacers
 from bot.daemon.images import ImageStep
 from bot.daemon.planning import Planner
+from bot.daemon.revising import Reviser
 from bot.daemon.runtime import Runtime
 from bot.daemon.service import Daemon
 from bot.domain.models import Platform
 from bot.domain.ports import Clock, Publisher, SystemClock
 from bot.domain.retry import RetryPolicy
+from bot.intake.corrections import Corrections
 from bot.intake.queueing import Intake, compose_post
 from bot.intake.review import Review
 from bot.publish.outbox import OutboxPublisher
 from bot.store.approvals import ApprovalStore
 from bot.store.db import make_engine, upgrade
 from bot.store.queue import QueueStore
+from bot.store.revisions import RevisionStore
 from bot.store.state import StateStore
 
 
@@ -48,8 +52,12 @@ def build_app(
     intake.on_change = planner.replan
     review = Review(approvals=ApprovalStore(engine=engine), queue=queue, settings=settings,
                     clock=clock, on_change=planner.replan)
+    revisions = RevisionStore(engine=engine, durable_claims=settings.sqlite_durable_claims)
+    corrections = Corrections(intake=intake, revisions=revisions, clock=clock,
+                              on_change=planner.replan)
     return Runtime(settings=settings, clock=clock, engine=engine, queue=queue, state=state,
-                   intake=intake, planner=planner, review=review)
+                   intake=intake, planner=planner, review=review, revisions=revisions,
+                   corrections=corrections)
 
 
 def build_dispatcher(
@@ -103,6 +111,7 @@ def make_dispatcher(
                         if target.platform is Platform.TELEGRAM and not settings.is_dry_run(target)
                         else None),
             on_image_error=target.on_image_error,
+            correction_template=target.correction_template,
         )
     policy = RetryPolicy(max_attempts=settings.retry.max_attempts, base=settings.retry.base_delay,
                          cap=settings.retry.max_delay, jitter=settings.retry.jitter)
@@ -112,9 +121,12 @@ def make_dispatcher(
     if pacers is None:
         pacers = Pacers()
     pacers.per_second = settings.telegram.messages_per_second
+    reviser = Reviser(store=app.revisions, state=app.state, policy=policy, clock=app.clock,
+                      rand=rand or random.random)
     dispatcher = Dispatcher(
         queue=app.queue, state=app.state, lanes=lanes, policy=policy, clock=app.clock,
-        pacers=pacers, on_published=on_published, images=image_step(app, settings), **kwargs,
+        pacers=pacers, on_published=on_published, images=image_step(app, settings),
+        reviser=reviser, **kwargs,
     )
     return dispatcher, opened
 

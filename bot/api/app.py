@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.api import docs, ops, routes
+from bot.api import corrections, docs, ops, routes
 from bot.api.auth import BearerGuard
 from bot.api.limits import BodyLimit
 from bot.api.metrics import Metrics
@@ -40,6 +40,7 @@ def create_api(app: Runtime, *, alive: Callable[[], bool] = lambda: True,
     api.state.alive = alive
     api.state.metrics = metrics or Metrics(app, alive=alive)
     api.include_router(routes.router)
+    api.include_router(corrections.router)
     api.include_router(ops.router)
 
     def token() -> str | None:

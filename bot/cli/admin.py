@@ -70,7 +70,7 @@ def status(ctx: Context, as_json: bool) -> None:
 
     app = ctx.app()
     data = status_data(settings=app.settings, clock=app.clock, queue=app.queue,
-                       state=app.state, engine=app.engine)
+                       state=app.state, engine=app.engine, revisions=app.revisions)
     emit(data, as_json, status_text(data, app.settings.timezone))
 
 

@@ -33,9 +33,11 @@ def cli(ctx: click.Context, config: str | None, log_format: str | None, verbose:
 
 
 def _register() -> None:
-    from bot.cli import admin, feeds, queue, web
+    from bot.cli import admin, corrections, feeds, queue, web
 
     cli.add_command(queue.queue)
+    for command in corrections.COMMANDS:
+        queue.queue.add_command(command)
     for command in admin.COMMANDS:
         cli.add_command(command)
     cli.add_command(feeds.feeds)

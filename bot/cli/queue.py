@@ -1,4 +1,5 @@
-"""``crosspost queue …``: add, import, list, show, cancel, retry, approve, reject."""
+"""``crosspost queue …``: add, import, list, show, cancel, retry, approve, reject (edit,
+takedown and confirm are in ``bot.cli.corrections``)."""
 
 from __future__ import annotations
 
@@ -119,7 +120,9 @@ def list_(ctx: Context, state: str | None, limit: int, as_json: bool) -> None:
             if d.state is DeliveryState.AWAITING_APPROVAL and d.approval is not None:
                 why = f" — waits for approval: {d.approval.waits_for}"
             lines.append(f"    {d.target:<16} {d.state.value:<17} {when}{why}")
-    emit([article_json(a, ds) for a, ds in rows], as_json, "\n".join(lines) or "queue is empty")
+    revisions = app.revisions.for_articles([a.id for a, _ in rows]) if as_json else {}
+    emit([article_json(a, ds, revisions) for a, ds in rows], as_json,
+         "\n".join(lines) or "queue is empty")
 
 
 @queue.command("show")
@@ -132,9 +135,10 @@ def show(ctx: Context, article_id: int, as_json: bool) -> None:
 
     app = ctx.app()
     article, deliveries = app.queue.get_article(article_id)
+    revisions = app.revisions.for_articles([article_id])
     actions = DeskStore(engine=app.engine).actions(article_id)
-    emit(with_staff_actions(article_json(article, deliveries), actions), as_json,
-         article_text(article, deliveries, app.settings.timezone, actions))
+    emit(with_staff_actions(article_json(article, deliveries, revisions), actions), as_json,
+         article_text(article, deliveries, app.settings.timezone, actions, revisions=revisions))
 
 
 @queue.command("cancel")

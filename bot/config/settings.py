@@ -97,6 +97,7 @@ class FeedConfig(_Section):
     exclude: list[str] = Field(default_factory=list)
     priority: Priority = Priority.NORMAL
     backfill: int = Field(default=0, ge=0)
+    follow_edits: bool = False  # an item whose text or title changed edits its story
     approval: bool = False
 
 
@@ -189,6 +190,8 @@ class TargetConfig(_Section):
     hashtags: list[str] = Field(default_factory=list)
     template: str | None = None
     approval: bool = False
+    on_edit: Literal["edit", "reply", "none"] = "edit"  # how an edited story reaches its posts
+    correction_template: str = Field(default="Correction: {title} {url}", min_length=1)
 
 
     @model_validator(mode="after")

@@ -5,6 +5,8 @@ rate-limited target never holds up another. A lane sends its posts in planned or
 (``sending``, committed), the platform call, then ``published`` with the platform's id.
 Failures go through the one retry policy (``bot.domain.retry``); an unknown outcome is
 settled by asking the platform (reconciliation) or by review, never by a blind resend.
+Corrections and takedowns of posts already out (revisions, ``bot.daemon.revising``) take the
+same lanes, before the lane's new posts, under the same pacing, blocks and pauses.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.daemon.images import NOTHING, ImageStep, PreparedImage
+from bot.daemon.revising import Reviser, RevisionLane, Step
 from bot.domain.errors import (
     DuplicateContentError,
     PermanentError,
@@ -33,6 +36,7 @@ from bot.domain.models import Delivery, DeliveryState, Platform, PublishReceipt
 from bot.domain.pacing import SlidingWindow
 from bot.domain.ports import Clock, Publisher, PublishRequest
 from bot.domain.retry import Action, RetryPolicy, decide
+from bot.domain.revisions import DEFAULT_CORRECTION_TEMPLATE, Revision
 from bot.store.queue import QueueStore
 from bot.store.state import StateStore
 
@@ -53,6 +57,12 @@ class Lane:
     pacer_key: str = ""
     per_minute: int | None = None
     on_image_error: str = "post-without"
+    correction_template: str = DEFAULT_CORRECTION_TEMPLATE
+
+    def for_revisions(self) -> RevisionLane:
+        """What the reviser needs of this lane."""
+        return RevisionLane(self.target, self.platform, self.chat, self.publisher,
+                            self.link_preview, self.correction_template)
 
 
 @dataclass
@@ -85,6 +95,7 @@ class Dispatcher:
         on_published: Callable[[Delivery, float], None] | None = None,
         on_lane_done: Callable[[], None] | None = None,
         images: ImageStep | None = None,
+        reviser: Reviser | None = None,
     ) -> None:
         self.queue = queue
         self.images = images
@@ -96,6 +107,7 @@ class Dispatcher:
         self.pacers = pacers or Pacers()
         self.on_published = on_published
         self.on_lane_done = on_lane_done
+        self.reviser = reviser
         self.attempts = 0
         self._active: set[int] = set()
         self._claimed: dict[int, datetime] = {}
@@ -143,19 +155,37 @@ class Dispatcher:
         for d in await asyncio.to_thread(self.queue.due, now, exclude_targets=exclude):
             if d.target in self.lanes and d.id not in self._active and self.owns(d.target):
                 by_target[d.target].append(d)
-        for target, items in by_target.items():
-            task = asyncio.create_task(self._run_lane(self.lanes[target], items),
-                                       name=f"lane:{target}")
+        revisions: dict[str, list[Revision]] = defaultdict(list)
+        if self.reviser is not None:
+            due = await asyncio.to_thread(self.reviser.store.due, now, exclude_targets=exclude)
+            for r in due:
+                if (r.target in self.lanes and r.id not in self.reviser.active
+                        and self.owns(r.target)):
+                    revisions[r.target].append(r)
+        started = {*by_target, *revisions}
+        for target in started:
+            task = asyncio.create_task(
+                self._run_lane(self.lanes[target], by_target.get(target, []),
+                               revisions.get(target, [])), name=f"lane:{target}")
             self._tasks[target] = task
             task.add_done_callback(functools.partial(self._lane_done, target))
-        return len(by_target)
+        return len(started)
 
     async def publish_due(self) -> int:
         """Publish everything due now and wait for it; returns the attempts made."""
-        before = self.attempts
+        before = self.attempts + self._revised()
         await self.run_due()
         await self.drain()
-        return self.attempts - before
+        return self.attempts + self._revised() - before
+
+    def _revised(self) -> int:
+        return self.reviser.applied if self.reviser is not None else 0
+
+    def next_revision_at(self, *, exclude_targets: list[str]) -> datetime | None:
+        """When the earliest pending correction or takedown is due (None: none waits)."""
+        if self.reviser is None:
+            return None
+        return self.reviser.store.next_planned_at(exclude_targets=exclude_targets)
 
     async def drain(self) -> None:
         """Wait until every running lane has finished."""
@@ -181,12 +211,28 @@ class Dispatcher:
         if self.on_lane_done is not None and not self._stopping.is_set():
             self.on_lane_done()
 
-    async def _run_lane(self, lane: Lane, items: list[Delivery]) -> int:
-        """Send ``items`` in order until done, halted or paced; a paced lane ends and comes
-        back when its limit allows, with a fresh (breaking-first) list of what is due."""
+    async def _run_lane(self, lane: Lane, items: list[Delivery],
+                        revisions: list[Revision] | None = None) -> int:
+        """Apply due ``revisions``, then send ``items``, in order until done, halted or paced;
+        a paced lane ends and comes back when its limit allows, with a fresh (breaking-first)
+        list of what is due."""
         sent = 0
         self._halted.discard(lane.target)
         self._wake.pop(lane.target, None)
+        for r in revisions or ():
+            if (self._stopping.is_set() or lane.target in self._halted
+                    or not self.owns(lane.target)):
+                return sent
+            wait = self._pace(lane)
+            if wait > 0:
+                self._wake[lane.target] = time.monotonic() + wait
+                return sent
+            assert self.reviser is not None
+            step = await self.reviser.apply(lane.for_revisions(), r)
+            if step is Step.HALT:
+                self._halted.add(lane.target)
+            elif step is Step.DONE:
+                await self._respect_budget(lane)
         for d in items:
             if (self._stopping.is_set() or lane.target in self._halted
                     or not self.owns(lane.target)):
@@ -381,11 +427,18 @@ class Dispatcher:
         return True
 
     async def recover(self, targets: Collection[str] | None = None) -> int:
-        """Resolve deliveries left ``sending`` by a dead process (start-up, then periodically)
-        on the targets this worker owns, or on ``targets`` (just taken over from another)."""
+        """Resolve deliveries (and revisions) left ``sending`` by a dead process (start-up,
+        then periodically) on the targets this worker owns, or on ``targets`` (just taken
+        over from another)."""
+        def mine(target: str) -> bool:
+            return target in targets if targets is not None else self.owns(target)
+
+        revised = 0
+        if self.reviser is not None:
+            revised = await self.reviser.recover(
+                {name: lane.for_revisions() for name, lane in self.lanes.items() if mine(name)})
         stale = [d for d in await asyncio.to_thread(self.queue.in_flight)
-                 if d.id not in self._active
-                 and (d.target in targets if targets is not None else self.owns(d.target))]
+                 if d.id not in self._active and mine(d.target)]
         for d in stale:
             lane = self.lanes.get(d.target)
             if lane is None or d.attempt_id is None:
@@ -397,7 +450,7 @@ class Dispatcher:
                 await self._failed(lane, d, d.attempt_id, request, err)
             finally:
                 self._active.discard(d.id)
-        return len(stale)
+        return len(stale) + revised
 
 
 def _log(d: Delivery, state: str, **fields: object) -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config.settings import FeedConfig
 from bot.domain.errors import ConfigError
+from bot.domain.revisions import StoryChange
 from bot.domain.shares import fair_shares
 from bot.ingest.fetch import Fetcher
 from bot.intake.feeds import FeedPoller, PollResult, backoff, feed_interval
@@ -34,9 +35,16 @@ def check_feeds(feeds: list[FeedConfig]) -> None:
 
 
 def make_poller(app: Runtime, fetcher: Fetcher, store: FeedStore | None = None) -> FeedPoller:
-    """A poller queueing through the app's intake, fetching with ``fetcher``."""
+    """A poller queueing through the app's intake, fetching with ``fetcher``; a feed with
+    ``follow_edits`` edits its stories through the app's corrections."""
+
+    def edit_story(article_id: int, title: str, text: str) -> None:
+        app.corrections.edit(article_id, StoryChange(title=title, text=text,
+                                                     requested_by="feed"))
+
     return FeedPoller(intake=app.intake, store=store or FeedStore(engine=app.engine),
-                      fetcher=fetcher, clock=app.clock, find_story=app.queue.find_by_canonical)
+                      fetcher=fetcher, clock=app.clock, find_story=app.queue.find_by_canonical,
+                      edit_story=edit_story)
 
 
 class FeedRunner:

@@ -16,9 +16,11 @@ from bot.daemon.images import ImageStep
 from bot.daemon.planning import Planner
 from bot.daemon.workers import Crew
 from bot.domain.ports import Clock, Publisher
+from bot.intake.corrections import Corrections
 from bot.intake.queueing import Intake
 from bot.intake.review import Review
 from bot.store.queue import QueueStore
+from bot.store.revisions import RevisionStore
 from bot.store.state import StateStore
 
 
@@ -34,6 +36,8 @@ class Runtime:
     intake: Intake
     planner: Planner
     review: Review
+    revisions: RevisionStore
+    corrections: Corrections
     publishers: list[Publisher] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
     images: ImageStep | None = None

@@ -415,7 +415,11 @@ class Daemon:
 
         def read() -> tuple[dict[str, str], Any, list[Any]]:
             blocked = dispatcher.blocked_targets(now)
-            nxt = self.app.queue.next_planned_at(exclude_targets=[*blocked, *busy_now])
+            busy = [*blocked, *busy_now]
+            nxt = self.app.queue.next_planned_at(exclude_targets=busy)
+            revision = dispatcher.next_revision_at(exclude_targets=busy)
+            if revision is not None and (nxt is None or revision < nxt):
+                nxt = revision
             wakes = [st.blocked_until for name, st in self.app.state.targets().items()
                      if name in blocked and not st.paused_reason and st.blocked_until]
             return blocked, nxt, wakes

@@ -87,6 +87,12 @@ class DuplicateContentError(PermanentError):
     kind = "duplicate"
 
 
+class EditRefusedError(PermanentError):
+    """The platform will not edit this post (X: past 30 minutes, 5 edits, or not allowed)."""
+
+    kind = "edit_refused"
+
+
 class EntityParseError(PermanentError):
     """Telegram "can't parse entities": retried once as plain text."""
 

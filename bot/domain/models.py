@@ -45,6 +45,7 @@ class DeliveryState(StrEnum):
     EXPIRED = "expired"
     AWAITING_APPROVAL = "awaiting_approval"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # taken down: its posts deleted, nothing more sent (issue 13)
 
 
 RETRYABLE_STATES = frozenset(

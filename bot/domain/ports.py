@@ -76,6 +76,34 @@ class PublishRequest:
     drop_image: bool = False
 
 
+@dataclass(frozen=True)
+class ReviseRequest:
+    """Everything a publisher needs to correct or remove the posts of one delivery.
+
+    ``post_ids`` are the delivery's posts in order (a thread's parts; a photo, then its
+    follow-up). For an edit, ``post`` holds the new parts (part *i* replaces post *i*) and
+    ``photo`` says the first post is a photo whose caption is edited; for a reply, ``post`` is
+    the correction; ``media_id`` is the image an X post carries, kept by its edit. ``done``
+    holds what an earlier attempt finished (edited ids, deleted ids); ``check_first`` says that
+    attempt's outcome was unknown, so the platform is asked before anything is done again where
+    it can be asked. ``on_step(index, post_id)`` is awaited after each post is handled.
+    """
+
+    revision_id: int
+    delivery_id: int
+    target: str
+    platform: Platform
+    chat: str
+    post_ids: tuple[str, ...]
+    post: Post | None = None
+    photo: bool = False
+    done: tuple[str, ...] = ()
+    check_first: bool = False
+    link_preview: str = "small"
+    media_id: str | None = None
+    on_step: PartSent | None = None
+
+
 class Publisher(Protocol):
     """Sends posts to one platform (or the outbox). Raises ``PublishError`` kinds on failure.
 
@@ -94,6 +122,26 @@ class Publisher(Protocol):
         Returns the receipt if found, ``None`` if the platform surely lacks it; raises
         ``NotImplementedError`` where the platform cannot be asked (Telegram channels).
         """
+        ...
+
+    async def edit(self, request: ReviseRequest) -> tuple[str, ...]:
+        """Replace the text of every post in ``request.post_ids``; returns the posts' ids after
+        the edit (X gives an edited post a new id). "Not modified" counts as done; raises
+        ``EditRefusedError`` where the platform will not edit."""
+        ...
+
+    async def reply(self, request: ReviseRequest) -> str:
+        """Post ``request.post`` as a reply to the first post; returns the reply's id."""
+        ...
+
+    async def find_reply(self, request: ReviseRequest) -> str | None:
+        """The id of a reply with ``request.post``'s text an uncertain attempt may have made,
+        ``None`` if surely absent; ``NotImplementedError`` where the platform can't be asked."""
+        ...
+
+    async def delete(self, request: ReviseRequest) -> None:
+        """Delete every post in ``request.post_ids`` not in ``request.done``; a post already
+        gone counts as deleted."""
         ...
 
     async def aclose(self) -> None:

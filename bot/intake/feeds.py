@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config.settings import FeedConfig
-from bot.domain.errors import ConfigError, FetchError, InputError
+from bot.domain.errors import ConfigError, FetchError, InputError, NotFoundError
 from bot.domain.models import ArticleDraft
 from bot.domain.ports import Clock
 from bot.domain.schedule import parse_duration
@@ -59,6 +59,7 @@ class Collected:
     fetched: Fetched | None = None
     drafts: list[tuple[FeedItem, ArticleDraft]] = field(default_factory=list)
     seen: list[tuple[SeenItem, str]] = field(default_factory=list)
+    edits: list[tuple[FeedItem, ArticleDraft, int]] = field(default_factory=list)
     deferred: int = 0
     error: str | None = None
 
@@ -70,6 +71,7 @@ class PollResult:
     feed: str
     queued: list[tuple[int, str]] = field(default_factory=list)
     existing: list[int] = field(default_factory=list)
+    edited: list[int] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     not_modified: bool = False
     deferred: int = 0
@@ -78,20 +80,30 @@ class PollResult:
     def as_json(self) -> dict[str, Any]:
         """A stable JSON shape for ``feeds poll --json``."""
         return {"feed": self.feed, "queued": [{"id": i, "title": t} for i, t in self.queued],
-                "existing": self.existing, "skipped": self.skipped,
+                "existing": self.existing, "edited": self.edited, "skipped": self.skipped,
                 "not_modified": self.not_modified, "deferred": self.deferred, "error": self.error}
 
 
+EditStory = Callable[[int, str, str], object]
+"""``edit_story(article_id, title, text)``: a followed feed item changed (``follow_edits``)."""
+
+
 class FeedPoller:
-    """Polls feeds and queues their new stories through ``Intake`` with ``source = feed name``."""
+    """Polls feeds and queues their new stories through ``Intake`` with ``source = feed name``.
+
+    With ``follow_edits`` on a feed, an item seen before (same guid, or same canonical URL)
+    whose title or text changed is handed to ``edit_story`` instead of being ignored.
+    """
 
     def __init__(self, *, intake: Intake, store: FeedStore, fetcher: Fetcher, clock: Clock,
-                 find_story: Callable[[str], int | None]) -> None:
+                 find_story: Callable[[str], int | None],
+                 edit_story: EditStory | None = None) -> None:
         self.intake = intake
         self.store = store
         self.fetcher = fetcher
         self.clock = clock
         self.find_story = find_story
+        self.edit_story = edit_story
 
     def poll(self, feed: FeedConfig) -> PollResult:
         """Collect and commit in one go (the CLI and tests)."""
@@ -124,6 +136,8 @@ class FeedPoller:
         items = parse_feed(fetched.body, url=fetched.url, content_type=fetched.content_type)
         first = not self.store.has_items(feed.name)
         seen = self.store.seen_guids(feed.name, [i.guid for i in items])
+        if feed.follow_edits and self.edit_story is not None:
+            self._changed_items(found, [i for i in items if i.guid in seen])
         unique: dict[str, FeedItem] = {}
         for item in items:
             if item.guid not in seen:
@@ -141,6 +155,21 @@ class FeedPoller:
                 continue
             self._sort_item(found, item)
 
+    def _changed_items(self, found: Collected, items: list[FeedItem]) -> None:
+        """Items seen before whose content changed: edits of the stories they became."""
+        known = self.store.seen_hashes(found.feed.name, [i.guid for i in items])
+        done: set[str] = set()
+        for item in items:
+            digest, article = known.get(item.guid, (None, None))
+            if item.guid in done or not article or digest in (None, item.content_hash):
+                continue
+            done.add(item.guid)
+            found.edits.append((item, self._edited_draft(item), int(article)))
+
+    def _edited_draft(self, item: FeedItem) -> ArticleDraft:
+        draft = ArticleDraft(url=item.url, title=item.title, text=item.text)
+        return self._full_text(draft, item) if item.summary_only else draft
+
     def _sort_item(self, found: Collected, item: FeedItem) -> None:
         feed = found.feed
         try:
@@ -148,6 +177,13 @@ class FeedPoller:
         except InputError:
             found.seen.append((SeenItem(item.guid, None, item.content_hash, None), "bad link"))
             return
+        if feed.follow_edits and self.edit_story is not None:
+            before = self.store.url_hash(canonical)
+            if before is not None and before[1] and before[0] != item.content_hash:
+                found.edits.append((item, self._edited_draft(item), int(before[1])))
+                found.seen.append((SeenItem(item.guid, canonical, item.content_hash,
+                                            int(before[1])), "edited"))
+                return
         reason = self._duplicate(canonical, item.content_hash)
         words = (item.title, item.text, *item.tags)
         if reason is None and feed.exclude and matches_any(feed.exclude, words):
@@ -207,8 +243,11 @@ class FeedPoller:
             return result
         remembered: list[SeenItem] = []
         for seen, reason in found.seen:
-            result.skipped[reason] = result.skipped.get(reason, 0) + 1
+            if reason != "edited":
+                result.skipped[reason] = result.skipped.get(reason, 0) + 1
             remembered.append(seen)
+        for item, draft, article_id in found.edits:
+            self._follow_edit(feed.name, item, draft, article_id, result, found.now)
         for item, draft in found.drafts:
             try:
                 added = self.intake.add(draft)
@@ -233,6 +272,21 @@ class FeedPoller:
         self.store.record_success(feed.name, now=found.now, etag=etag, last_modified=modified,
                                   next_poll_at=found.now + feed_interval(feed))
         return result
+
+
+    def _follow_edit(self, feed: str, item: FeedItem, draft: ArticleDraft, article_id: int,
+                     result: PollResult, now: datetime) -> None:
+        assert self.edit_story is not None
+        try:
+            self.edit_story(article_id, draft.title, draft.text)
+        except (InputError, NotFoundError) as exc:
+            log.warning("feed item edit not followed", extra={"feed": feed, "url": item.url,
+                                                               "error": str(exc)})
+            result.skipped["edit refused"] = result.skipped.get("edit refused", 0) + 1
+        else:
+            result.edited.append(article_id)
+            log.info("feed item edited", extra={"feed": feed, "article": article_id})
+        self.store.update_hash(feed, item.guid, item.content_hash, now)
 
 
 def _oldest_first(item: FeedItem) -> tuple[int, datetime]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.models import PublishReceipt
-from bot.domain.ports import Clock, PublishRequest
+from bot.domain.ports import Clock, PublishRequest, ReviseRequest
 
 
 class OutboxPublisher:
@@ -72,15 +72,68 @@ class OutboxPublisher:
                                           permalink=f"file://{path.resolve()}")
         return None
 
+    def _append(self, target: str, record: dict[str, Any]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self._file(target)
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        if path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n"):
+            line = "\n" + line
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def _revision(self, action: str, request: ReviseRequest, **extra: Any) -> dict[str, Any]:
+        return {"action": action, "target": request.target, "delivery_id": request.delivery_id,
+                "revision_id": request.revision_id, "post_ids": list(request.post_ids),
+                "written_at": self.clock.now().isoformat(), **extra}
+
+    async def edit(self, request: ReviseRequest) -> tuple[str, ...]:
+        """Append an ``edit`` record with the new parts; the ids stay."""
+        assert request.post is not None
+        self._append(request.target, self._revision("edit", request,
+                                                    parts=list(request.post.parts)))
+        return request.post_ids
+
+    async def reply(self, request: ReviseRequest) -> str:
+        """Append a ``reply`` record carrying the correction."""
+        assert request.post is not None
+        reply_id = f"outbox-r{request.revision_id}"
+        self._append(request.target, self._revision("reply", request, text=request.post.text,
+                                                    reply_id=reply_id))
+        return reply_id
+
+    async def find_reply(self, request: ReviseRequest) -> str | None:
+        """The reply this revision wrote, if its line is in the file."""
+        for record in read_outbox(self.directory, request.target, strict=False):
+            if record.get("action") == "reply" and record.get("revision_id") == request.revision_id:
+                return str(record["reply_id"])
+        return None
+
+    async def delete(self, request: ReviseRequest) -> None:
+        """Append a ``delete`` record (the file keeps what was written; it is a log)."""
+        self._append(request.target, self._revision("delete", request))
+
     async def aclose(self) -> None:
         """Nothing to release."""
 
 
-def read_outbox(directory: Path, target: str) -> list[dict[str, Any]]:
-    """Every record in a target's outbox file (for status, tests and demos)."""
+def read_outbox(directory: Path, target: str, *, strict: bool = True) -> list[dict[str, Any]]:
+    """Every record in a target's outbox file (for status, tests and demos); posts have no
+    ``action``, revisions have ``edit``, ``reply`` or ``delete``. ``strict=False`` skips a
+    line cut by a crash."""
     path = directory / f"{target}.jsonl"
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line:
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            if strict:
+                raise
+    return out
 
 

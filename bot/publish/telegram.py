@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Bot, LinkPreviewOptions, Message
-from telegram.error import TelegramError
+from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
+from telegram.error import BadRequest, TelegramError
 from telegram.request import HTTPXRequest, RequestData
 
 from bot.compose import plain_text
 from bot.domain.errors import EntityParseError, PermanentError
 from bot.domain.models import PublishReceipt
-from bot.domain.ports import PublishRequest
+from bot.domain.ports import PublishRequest, ReviseRequest
 from bot.publish.telegram_errors import FloodWait, translate
 
 _PREVIEWS = {
@@ -156,6 +156,83 @@ class TelegramPublisher:
     async def find_published(self, request: PublishRequest) -> PublishReceipt | None:
         """Not possible: the Bot API cannot list a channel's history."""
         raise NotImplementedError("the Telegram Bot API cannot list a channel's messages")
+
+    async def edit(self, request: ReviseRequest) -> tuple[str, ...]:
+        """editMessageText on every message (editMessageCaption on a photo); message ids stay.
+
+        "message is not modified" means the text is there already: done. A first message that
+        turns out not to be what ``request.photo`` says (the photo was refused and the caption
+        went as a message) is edited the other way. When the new text has fewer parts than
+        there are messages, the extra messages keep their text.
+        """
+        assert request.post is not None
+        for index, post_id in enumerate(request.post_ids):
+            if index < len(request.done) or index >= len(request.post.parts):
+                continue
+            caption = index == 0 and request.photo
+            try:
+                try:
+                    await self._edit_one(request, index, int(post_id), caption=caption)
+                except BadRequest as exc:
+                    lower = exc.message.lower()
+                    if index == 0 and ("no caption in the message" in lower
+                                       or "no text in the message" in lower):
+                        await self._edit_one(request, index, int(post_id), caption=not caption)
+                    else:
+                        raise
+            except BadRequest as exc:
+                if "message is not modified" not in exc.message.lower():
+                    raise translate(exc) from exc
+            except TelegramError as exc:
+                raise translate(exc) from exc
+            if request.on_step is not None:
+                await request.on_step(index, post_id)
+        return request.post_ids
+
+    async def _edit_one(self, request: ReviseRequest, index: int, message_id: int, *,
+                        caption: bool) -> None:
+        assert request.post is not None
+        text = request.post.parts[index]
+        parse_mode = request.post.parse_mode or "HTML"
+        if caption:
+            await self._bot.edit_message_caption(chat_id=request.chat, message_id=message_id,
+                                                 caption=text, parse_mode=parse_mode)
+        else:
+            await self._bot.edit_message_text(text, chat_id=request.chat, message_id=message_id,
+                                              parse_mode=parse_mode,
+                                              link_preview_options=link_preview(
+                                                  request.link_preview))
+
+    async def reply(self, request: ReviseRequest) -> str:
+        """Send the correction as a reply to the first message."""
+        assert request.post is not None
+        try:
+            message = await self._bot.send_message(
+                request.chat, request.post.text, parse_mode=request.post.parse_mode or "HTML",
+                reply_parameters=ReplyParameters(int(request.post_ids[0])),
+                link_preview_options=link_preview("off"))
+        except TelegramError as exc:
+            raise translate(exc) from exc
+        return str(message.message_id)
+
+    async def find_reply(self, request: ReviseRequest) -> str | None:
+        """Not possible: the Bot API cannot list a channel's history."""
+        raise NotImplementedError("the Telegram Bot API cannot list a channel's messages")
+
+    async def delete(self, request: ReviseRequest) -> None:
+        """deleteMessage for every message; "message to delete not found" means gone already."""
+        for index, post_id in enumerate(request.post_ids):
+            if post_id in request.done:
+                continue
+            try:
+                await self._bot.delete_message(request.chat, int(post_id))
+            except BadRequest as exc:
+                if "message to delete not found" not in exc.message.lower():
+                    raise translate(exc) from exc
+            except TelegramError as exc:
+                raise translate(exc) from exc
+            if request.on_step is not None:
+                await request.on_step(index, post_id)
 
     async def check(self, chat: str) -> str:
         """Verify the token and the chat (getMe, getChat); returns the chat's title."""

@@ -20,11 +20,11 @@ from typing import Any
 import requests
 import tweepy
 
-from bot.domain.errors import PermanentError
+from bot.domain.errors import EditRefusedError, PermanentError
 from bot.domain.images import ImageFile
 from bot.domain.models import PublishReceipt
-from bot.domain.ports import PublishRequest
-from bot.publish.x_errors import translate
+from bot.domain.ports import PublishRequest, ReviseRequest
+from bot.publish.x_errors import platform_message, translate
 from bot.publish.x_media import MediaUploader
 
 TWEEPY_HOST = "https://api.twitter.com"
@@ -182,6 +182,119 @@ class XPublisher:
                 ids = (*sent, str(tweet.id))
                 return PublishReceipt(ids, self._permalink(ids[0]))
         return None
+
+    async def edit(self, request: ReviseRequest) -> tuple[str, ...]:
+        """Edit every part (``POST /2/tweets`` with ``edit_options.previous_post_id``); each
+        edit is a new post id. X refuses after 30 minutes or 5 edits: ``EditRefusedError``.
+
+        With ``check_first`` (the last attempt's outcome was unknown), each part's newest
+        version is looked up first: if it already carries the new text, it is not edited again.
+        """
+        assert request.post is not None
+        await self.me()
+        parts = request.post.parts
+        ids = list(request.done)
+        for index, post_id in enumerate(request.post_ids):
+            if index < len(ids):
+                continue
+            if index >= len(parts):
+                ids.append(post_id)  # fewer parts now: the rest stay as they were
+                continue
+            previous = post_id
+            if request.check_first:
+                latest, text = await self._newest(post_id)
+                if normalise(text) == normalise(parts[index]):
+                    ids.append(latest)
+                    if request.on_step is not None:
+                        await request.on_step(index, latest)
+                    continue
+                previous = latest
+            body: dict[str, Any] = {"text": parts[index],
+                                    "edit_options": {"previous_post_id": previous}}
+            if index == 0 and request.media_id:  # an edit keeps the post's image
+                body["media"] = {"media_ids": [request.media_id]}
+            try:
+                response = await asyncio.to_thread(
+                    self._client._make_request, "POST", "/2/tweets", json=body, user_auth=True)
+            except (tweepy.BadRequest, tweepy.Forbidden, tweepy.NotFound) as exc:
+                said = platform_message(exc)
+                if "duplicate content" in said.lower():
+                    raise translate(exc) from exc
+                raise EditRefusedError(f"X would not edit post {previous}: {said}",
+                                       platform_message=said) from exc
+            except (tweepy.HTTPException, requests.RequestException) as exc:
+                raise translate(exc) from exc
+            ids.append(str(response.data["id"]))
+            if request.on_step is not None:
+                await request.on_step(index, ids[-1])
+        return tuple(ids)
+
+    async def _newest(self, post_id: str) -> tuple[str, str]:
+        """The newest version of a post (its id and text), from ``GET /2/tweets/:id``."""
+        found = await self._lookup(post_id)
+        history = [str(i) for i in getattr(found, "edit_history_tweet_ids", None) or [post_id]]
+        newest = history[-1]
+        if newest != post_id:
+            found = await self._lookup(newest)
+        return newest, str(found.text)
+
+    async def _lookup(self, post_id: str) -> Any:
+        try:
+            response = await asyncio.to_thread(self._client.get_tweet, post_id, user_auth=True)
+        except tweepy.NotFound as exc:
+            raise PermanentError(f"X post {post_id} is gone", platform_message=str(exc)) from exc
+        except (tweepy.HTTPException, requests.RequestException) as exc:
+            raise translate(exc) from exc
+        if response.data is None:
+            raise PermanentError(f"X post {post_id} is gone")
+        return response.data
+
+    async def reply(self, request: ReviseRequest) -> str:
+        """Post the correction as a reply to the first post."""
+        assert request.post is not None
+        await self.me()
+        response = await self._call(self._client.create_tweet, text=request.post.text,
+                                    in_reply_to_tweet_id=request.post_ids[0])
+        return str(response.data["id"])
+
+    async def find_reply(self, request: ReviseRequest) -> str | None:
+        """Look for the correction's text among the account's recent posts."""
+        assert request.post is not None
+        user_id, _ = await self.me()
+        response = await self._call(self._client.get_users_tweets, user_id, user_auth=True,
+                                    max_results=self._reconcile_depth)
+        wanted = normalise(request.post.text)
+        for tweet in response.data or ():
+            if normalise(str(tweet.text)) == wanted:
+                return str(tweet.id)
+        return None
+
+    async def delete(self, request: ReviseRequest) -> None:
+        """``DELETE /2/tweets/:id`` for every part; a post that answers 404 is gone already.
+
+        With ``check_first``, each post is looked up first (``GET``): 404 means deleted.
+        """
+        for index, post_id in enumerate(request.post_ids):
+            if post_id in request.done:
+                continue
+            if not (request.check_first and await self._gone(post_id)):
+                try:
+                    await asyncio.to_thread(self._client.delete_tweet, post_id, user_auth=True)
+                except tweepy.NotFound:
+                    pass  # deleted already (by us after an unknown outcome, or by hand)
+                except (tweepy.HTTPException, requests.RequestException) as exc:
+                    raise translate(exc) from exc
+            if request.on_step is not None:
+                await request.on_step(index, post_id)
+
+    async def _gone(self, post_id: str) -> bool:
+        try:
+            found = await asyncio.to_thread(self._client.get_tweet, post_id, user_auth=True)
+        except tweepy.NotFound:
+            return True
+        except (tweepy.HTTPException, requests.RequestException) as exc:
+            raise translate(exc) from exc
+        return found.data is None
 
     def budget_until(self) -> datetime | None:
         """When the account may post again, if its last answer said none are left."""

@@ -10,18 +10,23 @@ from bot.config.settings import Settings
 from bot.domain.ports import Clock
 from bot.reports.views import iso, local
 from bot.store.queue import QueueStore
+from bot.store.revisions import RevisionStore
 from bot.store.state import StateStore
+
+_CORRECTION_STATES = ("pending", "sending", "failed")
 
 
 def status_data(*, settings: Settings, clock: Clock, queue: QueueStore, state: StateStore,
-                engine: Engine) -> dict[str, Any]:
-    """The status report as a stable JSON shape."""
+                engine: Engine, revisions: RevisionStore | None = None) -> dict[str, Any]:
+    """The status report as a stable JSON shape (with ``revisions``: each target's pending
+    and failed corrections and takedowns, and the failed ones among the problems)."""
     now = clock.now()
     counts = queue.counts()
+    revised = revisions.counts() if revisions is not None else {}
     last = queue.last_published()
     states = state.targets()
     configured = {t.name: t for t in settings.targets}
-    names = sorted(set(configured) | {t for t, _ in counts})
+    names = sorted(set(configured) | {t for t, _ in counts} | {t for t, _ in revised})
     targets = []
     problems: list[str] = []
     for name in names:
@@ -34,6 +39,8 @@ def status_data(*, settings: Settings, clock: Clock, queue: QueueStore, state: S
             "enabled": bool(cfg and cfg.enabled),
             "dry_run": settings.is_dry_run(cfg) if cfg else None,
             "counts": by_state,
+            "corrections": {s: n for (t, s), n in revised.items()
+                            if t == name and s in _CORRECTION_STATES},
             "last_published_at": iso(last.get(name)),
             "paused": st.paused_reason if st else None,
             "blocked_until": iso(st.blocked_until) if st and st.blocked_until and
@@ -49,6 +56,10 @@ def status_data(*, settings: Settings, clock: Clock, queue: QueueStore, state: S
             problems.append(f"target {name}: rate limited until {entry['blocked_until']}")
     for d in queue.attention():
         problems.append(f"story {d.article_id} on {d.target}: {d.state.value}: {d.last_error}")
+    for r in revisions.attention() if revisions is not None else ():
+        if r.state.value == "failed":
+            problems.append(f"story {r.article_id} on {r.target}: {r.kind.value} failed: "
+                            f"{r.error}")
     from bot.reports.feeds import feed_problems
     from bot.store.feeds import FeedStore
     from bot.store.lock import PublisherLock
@@ -104,6 +115,9 @@ def status_text(data: dict[str, Any], tz: str) -> str:
         flag = "" if e["enabled"] else " (disabled)"
         lines.append(f"  {e['name']} [{e['platform']}, {mode}]{flag}: {counts}; "
                      f"last post {t(e['last_published_at'])}")
+        if e.get("corrections"):
+            lines.append("    corrections: " + ", ".join(
+                f"{k} {v}" for k, v in sorted(e["corrections"].items())))
     if data["problems"]:
         lines.append("problems:")
         lines += [f"  - {p}" for p in data["problems"]]

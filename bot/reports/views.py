@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.models import Article, Delivery
+from bot.domain.revisions import Revision
 from bot.store.desk import StaffAction
+
+Revisions = Mapping[int, Sequence[Revision]]
 
 
 def iso(value: datetime | None) -> str | None:
@@ -15,8 +19,20 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def delivery_json(d: Delivery) -> dict[str, Any]:
-    """One delivery as reported by ``queue show --json``."""
+def revision_json(r: Revision) -> dict[str, Any]:
+    """One revision of a delivery: what changed, when, on which platform, and the outcome."""
+    return {
+        "id": r.id, "kind": r.kind.value, "state": r.state.value, "platform": r.platform.value,
+        "changed": list(r.changed), "requested_by": r.requested_by, "reason": r.reason,
+        "created_at": iso(r.created_at), "planned_at": iso(r.planned_at),
+        "finished_at": iso(r.finished_at), "attempts": r.attempts, "outcome": r.outcome,
+        "error": r.error, "error_kind": r.error_kind, "parts": list(r.parts),
+        "done_ids": list(r.done_ids), "result_ids": list(r.result_ids),
+    }
+
+
+def delivery_json(d: Delivery, revisions: Sequence[Revision] = ()) -> dict[str, Any]:
+    """One delivery as reported by ``queue show --json`` (with its revisions)."""
     return {
         "id": d.id,
         "target": d.target,
@@ -33,6 +49,7 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
         "error": d.last_error,
         "error_kind": d.error_kind,
         "platform_post_id": d.platform_post_id,
+        "post_ids": list(d.sent_ids),
         "permalink": d.permalink,
         "published_at": iso(d.published_at),
         "updated_at": iso(d.updated_at),
@@ -43,6 +60,7 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
              "error_kind": h.error_kind, "error": h.error}
             for h in d.history
         ],
+        "revisions": [revision_json(r) for r in revisions],
     }
 
 
@@ -59,7 +77,7 @@ def approval_json(d: Delivery) -> dict[str, Any] | None:
 def article_state(deliveries: list[Delivery]) -> str:
     """A story's overall state: the least advanced of its deliveries."""
     order = ["sending", "needs_review", "awaiting_approval", "pending", "failed", "expired",
-             "published", "rejected", "cancelled"]
+             "published", "rejected", "cancelled", "withdrawn"]
     states = {d.state.value for d in deliveries}
     for state in order:
         if state in states:
@@ -67,8 +85,11 @@ def article_state(deliveries: list[Delivery]) -> str:
     return "no_targets"
 
 
-def article_json(article: Article, deliveries: list[Delivery]) -> dict[str, Any]:
-    """One story with its deliveries, as ``queue show --json`` and the API report it."""
+def article_json(article: Article, deliveries: list[Delivery],
+                 revisions: Revisions | None = None) -> dict[str, Any]:
+    """One story with its deliveries (and their revisions, by delivery id), as
+    ``queue show --json`` and the API report it."""
+    revisions = revisions or {}
     return {
         "id": article.id,
         "url": article.url,
@@ -82,7 +103,7 @@ def article_json(article: Article, deliveries: list[Delivery]) -> dict[str, Any]
         "language": article.language,
         "not_before": iso(article.not_before),
         "created_at": iso(article.created_at),
-        "deliveries": [delivery_json(d) for d in deliveries],
+        "deliveries": [delivery_json(d, revisions.get(d.id, ())) for d in deliveries],
     }
 
 
@@ -120,8 +141,10 @@ def local(value: datetime | None, tz: str) -> str:
 
 
 def article_text(article: Article, deliveries: list[Delivery], tz: str,
-                 actions: list[StaffAction] | None = None) -> str:
+                 actions: list[StaffAction] | None = None,
+                 revisions: Revisions | None = None) -> str:
     """``queue show`` for people."""
+    revisions = revisions or {}
     lines = [f"#{article.id} {article.title}", f"  url: {article.url}",
              f"  priority: {article.priority.value}  source: {article.source}  "
              f"queued: {local(article.created_at, tz)}"]
@@ -149,4 +172,10 @@ def article_text(article: Article, deliveries: list[Delivery], tz: str,
         for a in actions or []:
             if a.delivery_id == d.id:
                 lines.append(f"      {local(a.at, tz)}: {a.action} by {a.actor}")
+        for r in revisions.get(d.id, ()):
+            who = f" by {r.requested_by}" if r.requested_by else ""
+            why = f" ({r.reason})" if r.reason else ""
+            said = r.error if r.state.value == "failed" and r.error else r.outcome or ""
+            lines.append(f"      {r.kind.value}{who}{why} {local(r.created_at, tz)}: "
+                         f"{r.state.value}{' — ' + said if said else ''}")
     return "\n".join(lines)

@@ -56,6 +56,11 @@ def build_application(app: Runtime, desk: ApprovalDesk) -> Application:  # type:
     application.add_handler(CommandHandler("queue", handlers.queue))
     application.add_handler(CommandHandler("status", handlers.status))
     application.add_handler(CommandHandler("cancel", handlers.cancel))
+    fixes = handlers.corrections
+    application.add_handler(CommandHandler("edit", fixes.edit))
+    application.add_handler(CommandHandler("cancel_edit", fixes.cancel_edit))
+    application.add_handler(CommandHandler("takedown", fixes.takedown))
+    application.add_handler(CommandHandler("confirm", fixes.confirm))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.help))
     application.add_handler(MessageHandler(filters.ALL, handlers.message))
     application.add_error_handler(handlers.failed)

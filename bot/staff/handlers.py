@@ -19,6 +19,7 @@ from bot.reports.preview import preview_data
 from bot.reports.status import status_data, status_text
 from bot.staff import replies
 from bot.staff.approvals import NOT_APPROVER, ApprovalDesk
+from bot.staff.corrections import StaffCorrections
 
 log = logging.getLogger("crosspost.staff")
 
@@ -43,6 +44,7 @@ class StaffHandlers:
     def __init__(self, app: Runtime, desk: ApprovalDesk) -> None:
         self.app = app
         self.desk = desk
+        self.corrections = StaffCorrections(app, self.say)
 
     async def say(self, update: Update, context: Context, text: str,
                   parse_mode: str | None = None) -> None:
@@ -85,6 +87,8 @@ class StaffHandlers:
             return
         message = update.effective_message
         assert message is not None and update.effective_user is not None
+        if await self.corrections.pending_text(update, context):
+            return  # the corrected text an /edit asked for
         url = links_in(message)
         if url is None:
             await self.help(update, context)
@@ -125,7 +129,8 @@ class StaffHandlers:
         """``/status``: the same report as ``crosspost status``."""
         app = self.app
         data = await asyncio.to_thread(status_data, settings=app.settings, clock=app.clock,
-                                       queue=app.queue, state=app.state, engine=app.engine)
+                                       queue=app.queue, state=app.state, engine=app.engine,
+                                       revisions=app.revisions)
         await self.say(update, context,
                        replies.clip(status_text(data, self.app.settings.timezone)))
 

@@ -18,6 +18,10 @@ HELP = (
     "/queue: what is waiting\n"
     "/status: counts, last posts and problems\n"
     "/cancel ID: stop a story that has not gone out (ID from /queue)\n"
+    "/edit ID: correct a story, then send the new text ('Title: …' as first line for the "
+    "headline); posts already out are corrected\n"
+    "/takedown ID [reason]: delete every post of a story\n"
+    "/confirm ID TARGET [POST_ID | not-posted]: settle a post whose fate was unknown\n"
     "/skip: leave an edit you started on a story waiting for review\n"
     "/help: this message"
 )

@@ -107,6 +107,34 @@ class FeedStore:
                     feed_items.c.feed == feed, feed_items.c.guid.in_(chunk))).scalars())
         return found
 
+    def seen_hashes(self, feed: str, guids: Sequence[str]) -> dict[str, tuple[str | None, int | None]]:
+        """For items this feed has shown: the content hash last seen and the story it became."""
+        found: dict[str, tuple[str | None, int | None]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(guids), 500):
+                chunk = list(guids[start:start + 500])
+                for guid, digest, article in conn.execute(
+                        select(feed_items.c.guid, feed_items.c.content_hash,
+                               feed_items.c.article_id)
+                        .where(feed_items.c.feed == feed, feed_items.c.guid.in_(chunk))):
+                    found[guid] = (digest, article)
+        return found
+
+    def url_hash(self, canonical_url: str) -> tuple[str | None, int | None] | None:
+        """The newest content hash and story of an item with this canonical URL, if any."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(feed_items.c.content_hash, feed_items.c.article_id).where(
+                feed_items.c.canonical_url == canonical_url).order_by(feed_items.c.id.desc())
+                .limit(1)).first()
+        return None if row is None else (row[0], row[1])
+
+    def update_hash(self, feed: str, guid: str, content_hash: str, now: datetime) -> None:
+        """Remember an item's new content (after its edit was followed)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(feed_items).where(feed_items.c.feed == feed,
+                                                  feed_items.c.guid == guid)
+                         .values(content_hash=content_hash, seen_at=now))
+
     def known_url(self, canonical_url: str) -> bool:
         """True when any feed has shown an item with this canonical URL."""
         with self.engine.connect() as conn:

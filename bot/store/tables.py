@@ -1,5 +1,6 @@
 """SQLAlchemy table definitions: articles, deliveries, attempts, staff actions, target state, feeds,
-approval messages, runtime, workers and their target leases."""
+approval messages, runtime, workers and their target leases, revisions (corrections and
+takedowns of posts already out)."""
 
 from __future__ import annotations
 
@@ -203,6 +204,36 @@ runtime = Table(
     Column("key", String(100), primary_key=True),
     Column("value", JSON),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("delivery_id", Integer, ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("parts", JSON, nullable=False),
+    Column("changed", JSON, nullable=False),
+    Column("requested_by", String(200)),
+    Column("reason", Text),
+    Column("planned_at", UTCDateTime),
+    Column("attempt_id", String(64)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("retries", Integer, nullable=False, default=0),
+    Column("done_ids", JSON, nullable=False),
+    Column("result_ids", JSON, nullable=False),
+    Column("outcome", String(64)),
+    Column("error", Text),
+    Column("error_kind", String(32)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Index("ix_revisions_state_planned", "state", "planned_at"),
+    Index("ix_revisions_delivery", "delivery_id"),
 )
 
 workers = Table(

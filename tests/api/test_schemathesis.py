@@ -9,6 +9,8 @@ from pathlib import Path
 from tests.api.conftest import TOKEN, RunningApi
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance"
+# One worker: with two threads, schemathesis's coverage phase on Python 3.11 now and then dies
+# of CPython's "AST constructor recursion depth mismatch" (python/cpython#106905), not of us.
 
 
 def test_schemathesis_finds_no_server_error(running_api: RunningApi, tmp_path: Path) -> None:
@@ -19,7 +21,7 @@ def test_schemathesis_finds_no_server_error(running_api: RunningApi, tmp_path: P
         [str(st), "run", f"{running_api.url}/openapi.json",
          "--header", f"Authorization: Bearer {TOKEN}",
          "--checks", CHECKS, "--max-examples", "40", "--seed", "7",
-         "--phases", "examples,coverage,fuzzing", "--workers", "2",
+         "--phases", "examples,coverage,fuzzing", "--workers", "1",
          "--generation-database", "none", "--request-timeout", "15",
          "--report-dir", str(tmp_path / "report"), "--no-color"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,

@@ -1,11 +1,13 @@
 """A strict fake of the Telegram Bot API: refuses what Telegram refuses, records what it delivers.
 
 Methods: getMe, getChat, sendMessage, sendPhoto, getUpdates, deleteWebhook, answerCallbackQuery,
-editMessageText, editMessageReplyMarkup. HTML is checked by the strict parser in
-``tests.fakes.telegram_html``; text ≤ 4096 and captions ≤ 1024 UTF-16 units after parsing;
-``reply_markup`` must be a valid inline keyboard (``tests.fakes.telegram_keyboards``). A message the
-bot sent (to a channel or a private chat) can be edited; an edit that changes nothing is refused as
-Telegram refuses it. Run by hand: ``python -m tests.fakes.telegram_server --port 8081 --chat @news``.
+editMessageText, editMessageReplyMarkup, and for channel posts (see ``telegram_revise``, with
+faults and pacing) editMessageText, editMessageCaption, deleteMessage. HTML is checked by the
+strict parser in ``tests.fakes.telegram_html``; text ≤ 4096 and captions ≤ 1024 UTF-16 units
+after parsing; ``reply_markup`` must be a valid inline keyboard (``tests.fakes.telegram_keyboards``).
+A message the bot sent (to a channel or a private chat) can be edited; an edit that changes
+nothing is refused as Telegram refuses it. Run by hand:
+``python -m tests.fakes.telegram_server --port 8081 --chat @news``.
 Control: ``POST /_fake/incoming`` {"user_id", "text", "first_name"?, "username"?} queues a private
 message for getUpdates; ``POST /_fake/press`` {"user_id", "chat_id", "message_id", "data"} presses
 an inline button (a ``callback_query`` update); ``/_fake/state``, ``/_fake/config``,
@@ -33,6 +35,7 @@ from tests.fakes.telegram_checks import (
 from tests.fakes.telegram_html import utf16_len
 from tests.fakes.telegram_keyboards import CallbackQueries, callback_data_of, inline_markup
 from tests.fakes.telegram_objects import BotUser, Chat, chat_json, message_json
+from tests.fakes.telegram_revise import REVISE_METHODS, revise
 from tests.fakes.telegram_updates import UpdateQueue
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
@@ -153,6 +156,8 @@ class TelegramFake(FakeApp):
             return ok(chat_json(chat, full=True))
         if method in _SEND_METHODS:
             return self._send(bot, method, p, files, extra)
+        if method in REVISE_METHODS and (method != "editMessageText" or self._channel_post(p)):
+            return revise(self, bot, method, p, extra)
         if method == "answerCallbackQuery":
             with self.lock:
                 query = self.callbacks.answer(p)
@@ -161,6 +166,11 @@ class TelegramFake(FakeApp):
         if method in ("editMessageText", "editMessageReplyMarkup"):
             return self._edit(bot, method, p, extra)
         raise BotAPIError(404, "Not Found")
+
+    def _channel_post(self, p: dict[str, Any]) -> bool:
+        """True when a call names a channel (its posts are edited by ``telegram_revise``)."""
+        chat = self._find(str(p.get("chat_id", "")).strip())
+        return chat is not None and chat.type == "channel" and not p.get("reply_markup")
 
     def _chat(self, p: dict[str, Any]) -> Chat:
         ref = str(p.get("chat_id", "")).strip()

@@ -1,7 +1,8 @@
 """A strict fake of the X API v2 posting endpoints, answering in X's shapes so tweepy parses them.
 
 ``POST /2/tweets`` (OAuth 1.0a user context, signature checked; weighted length ≤ 280;
-duplicate text of a recent post → 403; ``media.media_ids`` only as issued), ``GET /2/users/me``,
+duplicate text of a recent post → 403; ``media.media_ids`` only as issued; ``edit_options``
+edits, see ``x_revise``), ``GET``/``DELETE /2/tweets/:id``, ``GET /2/users/me``,
 ``GET /2/users/:id/tweets``, and the media endpoints of ``tests.fakes.x_media``.
 Every answer carries ``x-rate-limit-*`` headers; an optional post quota per window is enforced.
 Run by hand: ``python -m tests.fakes.x_server --port 8082``.
@@ -15,6 +16,7 @@ import time
 from typing import Any
 
 from tests.fakes import faults as F
+from tests.fakes import x_revise
 from tests.fakes.httpbase import FakeApp, FakeServer, Reply, Request, serve_forever_cli
 from tests.fakes.oauth1 import OAuthError, parse_header, verify
 from tests.fakes.x_length import tweet_weighted_length
@@ -111,6 +113,10 @@ class XFake(FakeApp):
                 },
             )
         parts = path.split("/")
+        if len(parts) == 4 and parts[1:3] == ["2", "tweets"] and method in ("GET", "DELETE"):
+            if method == "GET":
+                return x_revise.lookup(self, parts[3], request.query)
+            return x_revise.delete(self, account, parts[3], request.path, extra)
         if len(parts) == 5 and parts[1:3] == ["2", "users"] and parts[4] == "tweets":
             return self._timeline(parts[3], request.query)
         raise XAPIError(404, problem(404, "Not Found Error", f"no route {method} {path}"))
@@ -142,9 +148,11 @@ class XFake(FakeApp):
             tweet.update(id=tweet_id, t=time.time(), author_id=account.user_id)
             self.tweets.append(tweet)
             self._by_id[tweet_id] = tweet
+            x_revise.store_edit(self, tweet)
             self._count_post(account)
         extra["tweet_id"] = tweet_id
-        data = {"id": tweet_id, "text": tweet["text"], "edit_history_tweet_ids": [tweet_id]}
+        history = list(tweet.get("history") or [tweet_id])
+        data = {"id": tweet_id, "text": tweet["text"], "edit_history_tweet_ids": history}
         reply = Reply(201, {"data": data})
         if fault == F.SLOW:
             reply.delay = self.faults.slow_seconds
@@ -160,8 +168,11 @@ class XFake(FakeApp):
             raise invalid("text", "The `text` field is required and must not be empty.")
         if tweet_weighted_length(text) > MAX_WEIGHT:
             raise invalid("text", "Tweet text is too long.")
+        if "edit_options" in body:
+            return {"text": text, **x_revise.check_edit(self, account, body)}
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
-        if reply_to is not None and str(reply_to) not in self._by_id:
+        gone = self._by_id.get(str(reply_to)) if reply_to is not None else None
+        if reply_to is not None and (gone is None or gone.get("deleted")):
             raise XAPIError(403, problem(403, "Forbidden", REPLY_GONE_MSG))
         media = body.get("media")
         media_ids = None
@@ -185,7 +196,8 @@ class XFake(FakeApp):
         fields = set(query.get("tweet.fields", "").split(","))
         start = int(query.get("pagination_token", "0") or 0)
         with self.lock:
-            own = [t for t in reversed(self.tweets) if t["author_id"] == user_id]
+            own = [t for t in reversed(self.tweets)
+                   if t["author_id"] == user_id and x_revise.visible(t)]
         page = own[start : start + max_results]
         if not page:
             return Reply(200, {"meta": {"result_count": 0}})

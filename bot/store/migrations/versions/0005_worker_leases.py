@@ -1,7 +1,7 @@
 """Workers and target leases: several `crosspost run` on one PostgreSQL database.
 
 Revision ID: 0004_leases
-Revises: 0003
+Revises: c13a7e91f2d4
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from bot.store.tables import UTCDateTime
 
 revision = "0004_leases"
-down_revision = "0003"
+down_revision = "c13a7e91f2d4"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,97 @@
+"""Changing a stored story after the fact, whatever the door: edit, take down, confirm.
+
+Every door (CLI, API, staff chat, feeds with ``follow_edits``) calls these; the daemon's lanes
+carry the resulting revisions to the platforms (``bot.revising``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+from bot.compose.corrections import correction_for
+from bot.domain.errors import InputError
+from bot.domain.ports import Clock
+from bot.domain.revisions import DeliveryChange, Revision, StoryChange
+from bot.intake.queueing import Intake, draft_of
+from bot.store.revisions import RevisionStore
+
+log = logging.getLogger("crosspost.corrections")
+
+
+class Corrections:
+    """Edits, takedowns and confirmations of stored stories."""
+
+    def __init__(self, *, intake: Intake, revisions: RevisionStore, clock: Clock,
+                 on_change: Callable[[], object] | None = None) -> None:
+        self.intake = intake
+        self.revisions = revisions
+        self.clock = clock
+        self.on_change = on_change
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    def edit(self, article_id: int, change: StoryChange) -> list[Revision]:
+        """Store new fields of a story and compose every target's post again.
+
+        Unsent deliveries carry the new text; published ones get a revision of their target's
+        ``on_edit`` kind. ``InputError`` if nothing changes or a field is refused.
+        """
+        if not change.changed:
+            raise InputError("nothing to change: give a new title, text or image URL")
+        article, found = self.intake.store.get_article(article_id)
+        draft = replace(draft_of(article), targets=None)
+        if change.title is not None:
+            draft = replace(draft, title=change.title)
+        if change.text is not None:
+            draft = replace(draft, text=change.text)
+        if change.image_url is not None:
+            draft = replace(draft, image_url=change.image_url or None)
+        draft = self.intake.validate(draft)
+        change = replace(change, title=draft.title if change.title is not None else None,
+                         text=draft.text if change.text is not None else None)
+        targets = {t.name: t for t in self.intake.settings.targets}
+        changes = []
+        for d in found:
+            target = targets.get(d.target)
+            if target is None:
+                continue  # a target no longer configured keeps what it had
+            changes.append(DeliveryChange(
+                d.id, self.intake.composer(draft, target), on_edit=target.on_edit,
+                correction=correction_for(d.platform, target.correction_template, draft.title,
+                                          article.url)))
+        digest = hashlib.sha256(f"{draft.title}\n{draft.text}".encode()).hexdigest()
+        made = self.revisions.edit_story(article_id, change, changes, self.clock.now(),
+                                         content_hash=digest)
+        log.info("story edited", extra={"article": article_id, "changed": ",".join(change.changed),
+                                        "by": change.requested_by,
+                                        "corrections": sum(r.open for r in made)})
+        self._changed()
+        return made
+
+    def takedown(self, article_id: int, *, reason: str | None, requested_by: str) -> list[Revision]:
+        """Withdraw a story: cancel what has not gone out, delete what has."""
+        made = self.revisions.takedown(article_id, requested_by=requested_by,
+                                       reason=reason or None, now=self.clock.now())
+        log.info("story taken down", extra={"article": article_id, "by": requested_by,
+                                            "reason": reason, "deletes": sum(r.open for r in made)})
+        self._changed()
+        return made
+
+    def confirm(self, article_id: int, target: str, *, post_id: str | None = None,
+                permalink: str | None = None, not_posted: bool = False,
+                requested_by: str) -> Revision:
+        """Settle a ``needs_review`` delivery as published (or, ``not_posted``, send again)."""
+        if not_posted and (post_id or permalink):
+            raise InputError("--not-posted takes no post id or permalink")
+        made = self.revisions.confirm(article_id, target, post_id=post_id, permalink=permalink,
+                                      not_posted=not_posted, requested_by=requested_by,
+                                      now=self.clock.now())
+        log.info("delivery confirmed", extra={"article": article_id, "target": target,
+                                              "by": requested_by, "outcome": made.outcome})
+        self._changed()
+        return made
