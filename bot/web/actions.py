@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from bot.config.settings import TargetConfig
 from bot.domain.errors import CrosspostError, NotFoundError
 from bot.domain.models import Article, Delivery, Priority
 from bot.intake.stories import queue_story
@@ -159,7 +160,7 @@ async def _delivery(desk: Desk, article_id: int,
 
 def _edit_page(desk: Desk, request: Request, me: Session, article: Article, d: Delivery,
                parts: list[str], found: list[str], status: int = 200) -> Response:
-    target = next((t for t in desk.app.settings.targets if t.name == d.target), None)
+    target = _target_of(desk, d)
     views = measure(d.platform, parts, target=target, photo=is_photo(d))
     return desk.render(request, "edit.html", me, status=status, article_id=article.id,
                        delivery=d, views=views, problems=found,
@@ -182,6 +183,11 @@ async def edit_page(request: Request, article_id: Id, delivery_id: Id) -> Respon
     return _edit_page(desk, request, me, article, d, list(d.parts), [])
 
 
+def _target_of(desk: Desk, d: Delivery) -> TargetConfig | None:
+    """The running config's target of ``d`` (None: no longer configured)."""
+    return next((t for t in desk.app.settings.targets if t.name == d.target), None)
+
+
 def _parts(form: dict[str, list[str]]) -> list[str]:
     return [p.replace("\r\n", "\n").strip() for p in form.get("part", [])]
 
@@ -197,7 +203,7 @@ async def check_text(request: Request, article_id: Id, delivery_id: Id) -> Respo
     _, d = await _delivery(desk, article_id, delivery_id)
     if d is None:
         return JSONResponse({"detail": "no such post"}, status_code=404)
-    target = next((t for t in desk.app.settings.targets if t.name == d.target), None)
+    target = _target_of(desk, d)
     parts = _parts(form)
     views = measure(d.platform, parts, target=target, photo=is_photo(d))
     return JSONResponse({
@@ -219,7 +225,7 @@ async def save_text(request: Request, article_id: Id, delivery_id: Id) -> Respon
         d = None
     if d is None:
         return desk.refuse(request, me, "There is no such post.", status=404)
-    target = next((t for t in desk.app.settings.targets if t.name == d.target), None)
+    target = _target_of(desk, d)
     parts = _parts(form)
     found = problems(d.platform, parts, target=target, photo=is_photo(d))
     if found or first(form, "do") == "check":
