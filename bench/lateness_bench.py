@@ -48,7 +48,9 @@ async def daemon_lateness(n: int, span: float, tmp: Path) -> list[float]:
     dispatcher = build_dispatcher(app, echo=False)
     late: list[float] = []
     outbox = dispatcher.lanes["tg"].publisher
-    planned = {d.id: d.planned_at for d, _ in app.queue.pending_for_planning()}
+    # each story is due at its not_before (no pacing): lateness counts from there, whether the
+    # planner gave it a time up front or, beyond its horizon, as places freed up
+    planned = {d.id: a.not_before for d, a in app.queue.pending_for_planning()}
     original = outbox.publish
 
     async def timed(request: PublishRequest):  # type: ignore[no-untyped-def]

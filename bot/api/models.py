@@ -99,12 +99,23 @@ class Moved(BaseModel):
     article: dict[str, Any]
 
 
+class WorkerHealth(BaseModel):
+    """The worker that answered (several workers on PostgreSQL)."""
+
+    id: str
+    host: str
+    pid: int
+    targets: list[str]
+
+
 class Health(BaseModel):
-    """``/healthz``: database reachable and scheduler alive."""
+    """``/healthz``: database reachable and scheduler alive, and which worker answered."""
 
     ok: bool
     database: str
     scheduler: str
+    worker: WorkerHealth | None = None
+    """On PostgreSQL: the worker that answered (absent on SQLite)."""
 
 
 class Problem(BaseModel):

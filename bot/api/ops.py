@@ -11,7 +11,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from bot.api.metrics import Metrics
-from bot.api.models import Health
+from bot.api.models import Health, WorkerHealth
 from bot.daemon.runtime import Runtime
 
 router = APIRouter(tags=["operations"])
@@ -35,9 +35,11 @@ async def healthz(request: Request) -> JSONResponse:
     alive: Callable[[], bool] = request.app.state.alive
     database = await run_in_threadpool(database_state, app)
     running = alive()
+    crew = app.crew
+    worker = WorkerHealth.model_validate(crew.status()) if crew is not None else None
     health = Health(ok=database == "ok" and running, database=database,
-                    scheduler="alive" if running else "stopped")
-    return JSONResponse(health.model_dump(), status_code=200 if health.ok else 503)
+                    scheduler="alive" if running else "stopped", worker=worker)
+    return JSONResponse(health.model_dump(exclude_none=True), status_code=200 if health.ok else 503)
 
 
 @router.get("/metrics", response_class=Response, responses={

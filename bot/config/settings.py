@@ -130,6 +130,12 @@ class ApiSettings(_Section):
     max_body_bytes: int = Field(default=1_000_000, gt=0)
 
 
+class WorkerSettings(_Section):
+    """``[workers]``: several ``crosspost run`` on one PostgreSQL database share the targets."""
+
+    lease_seconds: float = Field(default=15.0, ge=3.0, le=600.0)
+
+
 class WebUser(_Section):
     """``[[web.users]]``: one staff account of the web desk."""
 
@@ -235,6 +241,9 @@ class Settings(BaseSettings):
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
+
+
     web: WebSettings = Field(default_factory=WebSettings)
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     targets: list[TargetConfig] = Field(default_factory=list)

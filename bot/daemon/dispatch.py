@@ -18,7 +18,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -126,6 +126,10 @@ class Dispatcher:
         self._tasks: dict[str, asyncio.Task[int]] = {}
         self._wake: dict[str, float] = {}  # target → monotonic time its pacing allows a post
         self._stopping = asyncio.Event()
+        self.owns: Callable[[str], bool] = lambda _target: True
+        """Whether this worker may publish to a target now (its lease; always on SQLite)."""
+        self.fence: str | None = None
+        """This worker's id: a claim then also needs its unexpired lease on the target."""
 
     # -- lanes ----------------------------------------------------------------------------
     def blocked_targets(self, now: datetime) -> dict[str, str]:
@@ -156,15 +160,18 @@ class Dispatcher:
         if self._stopping.is_set():
             return 0
         now = self.clock.now()
-        exclude = [*self.blocked_targets(now), *self.busy_targets]
+        blocked = await asyncio.to_thread(self.blocked_targets, now)
+        exclude = [*blocked, *self.busy_targets]
         by_target: dict[str, list[Delivery]] = defaultdict(list)
-        for d in self.queue.due(now, exclude_targets=exclude):
-            if d.target in self.lanes and d.id not in self._active:
+        for d in await asyncio.to_thread(self.queue.due, now, exclude_targets=exclude):
+            if d.target in self.lanes and d.id not in self._active and self.owns(d.target):
                 by_target[d.target].append(d)
         revisions: dict[str, list[Revision]] = defaultdict(list)
         if self.reviser is not None:
-            for r in self.reviser.store.due(now, exclude_targets=exclude):
-                if r.target in self.lanes and r.id not in self.reviser.active:
+            due = await asyncio.to_thread(self.reviser.store.due, now, exclude_targets=exclude)
+            for r in due:
+                if (r.target in self.lanes and r.id not in self.reviser.active
+                        and self.owns(r.target)):
                     revisions[r.target].append(r)
         started = {*by_target, *revisions}
         for target in started:
@@ -201,6 +208,13 @@ class Dispatcher:
         """Lanes finish the send in hand and start no other."""
         self._stopping.set()
 
+    async def settle(self, targets: Collection[str]) -> None:
+        """Wait until the lanes of ``targets`` have finished (they start no other send once
+        ``owns`` says no): a target handed to another worker is left quiet."""
+        tasks = [task for name, task in self._tasks.items() if name in targets]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
     def _lane_done(self, target: str, task: asyncio.Task[int]) -> None:
         self._tasks.pop(target, None)
         if not task.cancelled() and task.exception() is not None:
@@ -217,7 +231,8 @@ class Dispatcher:
         self._halted.discard(lane.target)
         self._wake.pop(lane.target, None)
         for r in revisions or ():
-            if self._stopping.is_set() or lane.target in self._halted:
+            if (self._stopping.is_set() or lane.target in self._halted
+                    or not self.owns(lane.target)):
                 return sent
             wait = self._pace(lane)
             if wait > 0:
@@ -228,10 +243,11 @@ class Dispatcher:
             if step is Step.HALT:
                 self._halted.add(lane.target)
             elif step is Step.DONE:
-                self._respect_budget(lane)
+                await self._respect_budget(lane)
         for d in items:
-            if self._stopping.is_set() or lane.target in self._halted:
-                break  # stopping, rate limited or paused mid-lane: the rest waits
+            if (self._stopping.is_set() or lane.target in self._halted
+                    or not self.owns(lane.target)):
+                break  # stopping, rate limited, paused or handed over: the rest waits
             wait = self._pace(lane)
             if wait > 0:
                 self._wake[lane.target] = time.monotonic() + wait
@@ -263,7 +279,8 @@ class Dispatcher:
         async def part_sent(index: int, post_id: str) -> None:
             sent.append(post_id)
             if index < last:  # the last part's id is recorded with ``published``
-                self.queue.record_part(d.id, attempt_id, sent, self.clock.now())
+                await asyncio.to_thread(self.queue.record_part, d.id, attempt_id, list(sent),
+                                        self.clock.now())
 
         return PublishRequest(
             delivery_id=d.id, article_id=d.article_id, target=d.target, platform=d.platform,
@@ -289,7 +306,8 @@ class Dispatcher:
         started = time.perf_counter()
         image = await self._image(lane, d)
         claimed_at = self.clock.now()
-        if not self.queue.claim(d.id, attempt_id, claimed_at):
+        if not await asyncio.to_thread(self.queue.claim, d.id, attempt_id, claimed_at,
+                                       worker=self.fence):
             return False
         self.attempts += 1
         self._active.add(d.id)
@@ -309,38 +327,41 @@ class Dispatcher:
                 err = UncertainError(f"unexpected error: {exc!r}")
                 await self._failed(lane, d, attempt_id, request, err)
             else:
-                self._published(d, attempt_id, receipt, "published", started, image.error)
-                self._respect_budget(lane)
+                await self._published(d, attempt_id, receipt, "published", started,
+                                      image.error)
+                await self._respect_budget(lane)
         finally:
             self._active.discard(d.id)
             self._claimed.pop(d.id, None)
         return True
 
-    def _respect_budget(self, lane: Lane) -> None:
+    async def _respect_budget(self, lane: Lane) -> None:
         """Stop before the platform has to say 429: honour what its rate-limit headers say."""
         budget = getattr(lane.publisher, "budget_until", None)
         until = budget() if callable(budget) else None
         if isinstance(until, datetime) and until > self.clock.now():
             reason = f"posting budget used up until {until:%Y-%m-%d %H:%M:%S} UTC (rate-limit headers)"
-            self.state.block(lane.target, until, reason)
+            await asyncio.to_thread(self.state.block, lane.target, until, reason)
             self._halted.add(lane.target)
             log.info("target waits for its rate-limit window", extra={"target": lane.target,
                                                                        "until": until.isoformat()})
 
-    def _finish(self, d: Delivery, attempt_id: str, **kwargs: Any) -> bool:
+    async def _finish(self, d: Delivery, attempt_id: str, **kwargs: Any) -> bool:
         """Record the end of an attempt (its start time comes from the claim)."""
         started = self._claimed.get(d.id, d.updated_at)
-        done = self.queue.finish(d.id, attempt_id, started_at=started, **kwargs)
+        done = await asyncio.to_thread(functools.partial(
+            self.queue.finish, d.id, attempt_id, started_at=started, **kwargs))
         if not done:
             log.warning("attempt no longer owns its delivery; outcome not recorded",
                         extra={"article": d.article_id, "target": d.target, "delivery": d.id,
                                "attempt": attempt_id[:8]})
         return done
 
-    def _published(self, d: Delivery, attempt_id: str, receipt: PublishReceipt, outcome: str,
-                   started: float | None = None, image_error: str | None = None) -> None:
-        if not self._finish(d, attempt_id, state=S.PUBLISHED, now=self.clock.now(),
-                            outcome=outcome, receipt=receipt, image_error=image_error):
+    async def _published(self, d: Delivery, attempt_id: str, receipt: PublishReceipt,
+                         outcome: str, started: float | None = None,
+                         image_error: str | None = None) -> None:
+        if not await self._finish(d, attempt_id, state=S.PUBLISHED, now=self.clock.now(),
+                                  outcome=outcome, receipt=receipt, image_error=image_error):
             return
         self.published += 1
         _log(d, "published", post_id=receipt.post_ids[0] if receipt.post_ids else None,
@@ -367,30 +388,31 @@ class Dispatcher:
         fin = self._finish
         match decision.action:
             case Action.RETRY | Action.REPOST:
-                fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
-                    error=decision.reason, error_kind=kind, planned_at=decision.at)
+                await fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
+                          error=decision.reason, error_kind=kind, planned_at=decision.at)
             case Action.RETRY_PLAIN:
-                fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
-                    error=decision.reason, error_kind=kind, planned_at=now, plain_text=True)
+                await fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
+                          error=decision.reason, error_kind=kind, planned_at=now, plain_text=True)
             case Action.BLOCK_TARGET:
                 assert decision.at is not None
-                self.state.block(d.target, decision.at, decision.reason)
+                await asyncio.to_thread(self.state.block, d.target, decision.at, decision.reason)
                 self._halted.add(d.target)
-                fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
-                    error=decision.reason, error_kind=kind, planned_at=decision.at)
+                await fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
+                          error=decision.reason, error_kind=kind, planned_at=decision.at)
             case Action.PAUSE_TARGET:
                 # the target's own reason, without the delivery's "target paused: " prefix
-                self.state.pause(d.target, decision.reason.removeprefix("target paused: "), now)
+                await asyncio.to_thread(self.state.pause, d.target,
+                                        decision.reason.removeprefix("target paused: "), now)
                 self._halted.add(d.target)
-                fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
-                    error=decision.reason, error_kind=kind, planned_at=d.planned_at)
+                await fin(d, attempt_id, state=S.PENDING, now=now, outcome=kind,
+                          error=decision.reason, error_kind=kind, planned_at=d.planned_at)
                 log.error("target paused", extra={"target": d.target, "reason": decision.reason})
             case Action.FAIL:
-                fin(d, attempt_id, state=S.FAILED, now=now, outcome=kind,
-                    error=decision.reason, error_kind=kind)
+                await fin(d, attempt_id, state=S.FAILED, now=now, outcome=kind,
+                          error=decision.reason, error_kind=kind)
             case Action.REVIEW:
-                fin(d, attempt_id, state=S.NEEDS_REVIEW, now=now, outcome=kind,
-                    error=decision.reason, error_kind=kind)
+                await fin(d, attempt_id, state=S.NEEDS_REVIEW, now=now, outcome=kind,
+                          error=decision.reason, error_kind=kind)
             case Action.RECONCILE:
                 await self._reconcile(lane, d, attempt_id, request, fallback=S.PENDING,
                                       reason=decision.reason)
@@ -408,23 +430,28 @@ class Dispatcher:
             return False  # stays ``sending``; recover() asks again later
         now = self.clock.now()
         if found is not None:
-            self._published(d, attempt_id, found, "reconciled")
+            await self._published(d, attempt_id, found, "reconciled")
             return True
         planned = now + timedelta(seconds=1) if fallback is S.PENDING else None
-        self._finish(d, attempt_id, state=fallback, now=now, outcome="not_found",
-                          error=f"{reason}; the platform does not have it",
-                          error_kind="uncertain", planned_at=planned)
+        await self._finish(d, attempt_id, state=fallback, now=now, outcome="not_found",
+                                 error=f"{reason}; the platform does not have it",
+                                 error_kind="uncertain", planned_at=planned)
         _log(d, fallback.value, reason="not found on the platform after an unknown outcome")
         return True
 
-    async def recover(self) -> int:
+    async def recover(self, targets: Collection[str] | None = None) -> int:
         """Resolve deliveries (and revisions) left ``sending`` by a dead process (start-up,
-        then periodically)."""
+        then periodically) on the targets this worker owns, or on ``targets`` (just taken
+        over from another)."""
+        def mine(target: str) -> bool:
+            return target in targets if targets is not None else self.owns(target)
+
         revised = 0
         if self.reviser is not None:
             revised = await self.reviser.recover(
-                {name: lane.for_revisions() for name, lane in self.lanes.items()})
-        stale = [d for d in self.queue.in_flight() if d.id not in self._active]
+                {name: lane.for_revisions() for name, lane in self.lanes.items() if mine(name)})
+        stale = [d for d in await asyncio.to_thread(self.queue.in_flight)
+                 if d.id not in self._active and mine(d.target)]
         for d in stale:
             lane = self.lanes.get(d.target)
             if lane is None or d.attempt_id is None:

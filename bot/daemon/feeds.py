@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bot.config.settings import FeedConfig
 from bot.domain.errors import ConfigError
 from bot.domain.revisions import StoryChange
+from bot.domain.shares import fair_shares
 from bot.ingest.fetch import Fetcher
 from bot.intake.feeds import FeedPoller, PollResult, backoff, feed_interval
 from bot.store.feeds import FeedStore
@@ -65,7 +66,12 @@ class FeedRunner:
         feed = next((f for f in self.app.settings.feeds if f.name == name), None)
         if feed is None:
             return None
-        state = self.store.get(name)
+        crew = self.app.crew
+        if crew is not None:  # several workers: each feed is polled by one of them
+            names = [f.name for f in self.app.settings.feeds]
+            if fair_shares(names, crew.live).get(name) != crew.worker:
+                return None
+        state = await asyncio.to_thread(self.store.get, name)
         now = self.app.clock.now()
         if state and state.failures and state.next_poll_at and state.next_poll_at > now:
             return None
@@ -74,12 +80,13 @@ class FeedRunner:
         try:
             loop = asyncio.get_running_loop()
             found = await loop.run_in_executor(self.pool, poller.collect, feed)
-            result = poller.commit(found)
+            result = await asyncio.to_thread(poller.commit, found)
         except Exception as exc:  # a broken feed must not stop the scheduler or other feeds
             log.exception("feed poll crashed", extra={"feed": name})
             failures = state.failures + 1 if state else 1
-            self.store.record_failure(name, now=now, error=f"{type(exc).__name__}: {exc}",
-                                      next_poll_at=now + backoff(feed_interval(feed), failures))
+            await asyncio.to_thread(
+                self.store.record_failure, name, now=now, error=f"{type(exc).__name__}: {exc}",
+                next_poll_at=now + backoff(feed_interval(feed), failures))
             return None
         finally:
             fetcher.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,11 +13,16 @@ from bot.config.settings import Settings
 from bot.domain.models import Article, Delivery
 from bot.domain.ports import Clock
 from bot.domain.schedule import PendingItem, ScheduleRules, plan_target
+from bot.domain.schedule.parse import format_duration
 from bot.store.queue import QueueStore
-from bot.store.state import StateStore
+from bot.store.state import StateStore, TargetState
 
 log = logging.getLogger("crosspost.planning")
 HISTORY = timedelta(days=2)
+
+
+HORIZON = 32
+"""How many places per target get a real time; the rest wait in rank order for a place."""
 
 
 @dataclass(frozen=True)
@@ -28,14 +34,37 @@ class PlanSummary:
     unplannable: int
 
 
+@dataclass
+class _Tally:
+    planned: int = 0
+    expired: int = 0
+    unplannable: int = 0
+
+
+def waiting_reason(horizon: int) -> str:
+    """The plan reason of a delivery waiting beyond the planning horizon."""
+    return (f"waiting: {horizon} posts are planned ahead of it; "
+            "it gets a time as places free up")
+
+
 class Planner:
-    """Runs the pure schedule maths over the store's pending deliveries."""
+    """Runs the pure schedule maths over what changed, one target at a time.
+
+    Planning is proportional to the change, not to the queue: per target only the next
+    ``horizon`` places carry a real time (the *horizon*); further pending deliveries wait
+    without one, with a reason, and are pulled in best-first (the planner's own order) as the
+    horizon drains. A new story is planned against its targets' horizon only; a pass over a
+    target reads its horizon, and the waiting ones only when the horizon runs low (or on a
+    full pass: start-up, config reload). Plans are written with optimistic concurrency: a plan
+    from a snapshot never overwrites a delivery that changed since.
+    """
 
     def __init__(self, *, queue: QueueStore, state: StateStore, settings: Settings,
-                 clock: Clock) -> None:
+                 clock: Clock, horizon: int = HORIZON) -> None:
         self.queue = queue
         self.state = state
         self.clock = clock
+        self.horizon = max(1, horizon)
         self.rules: dict[str, ScheduleRules] = {}
         self._lock = threading.Lock()
         self.use(settings)
@@ -47,64 +76,121 @@ class Planner:
         with self._lock:
             self.settings, self.rules = settings, rules
 
-    def replan(self) -> PlanSummary:
-        """Recompute planned times of every pending delivery; write only what changed.
+    def enabled(self) -> list[str]:
+        """The names of the enabled targets (what a pass over "every target" plans)."""
+        return [t.name for t in self.settings.targets if t.enabled]
+
+    def replan(self, targets: Collection[str] | None = None, *,
+               articles: Collection[int] = (), refill: bool = False) -> PlanSummary:
+        """Plan the pending deliveries of ``targets`` (``None``: every target, a full pass);
+        ``articles`` are stories just queued or requeued, planned against the horizon;
+        ``refill`` ranks every waiting delivery of ``targets`` against the horizon too (a
+        batch import), as a full pass does.
 
         Serialized: the API and the staff chat queue stories from worker threads while the
-        daemon plans in its event loop.
+        daemon plans in its own.
         """
         with self._lock:
-            return self._replan()
+            return self._replan(targets, articles, refill)
 
-    def _replan(self) -> PlanSummary:
+    def _replan(self, targets: Collection[str] | None, articles: Collection[int],
+                refill: bool) -> PlanSummary:
         now = self.clock.now()
-        by_target: dict[str, list[tuple[Delivery, Article]]] = defaultdict(list)
-        for d, a in self.queue.pending_for_planning():
-            by_target[d.target].append((d, a))
+        tally = _Tally()
+        configured = {t.name for t in self.settings.targets}
+        enabled = [t.name for t in self.settings.targets if t.enabled]
+        disabled = sorted(configured - set(enabled))
+        full = targets is None or refill
+        if targets is None:
+            tally.unplannable += self.queue.unplan(configured, "target is not in config",
+                                                   exclude=True)
+            names = enabled
+        else:
+            disabled = [t for t in disabled if t in targets]
+            unknown = [t for t in targets if t not in configured]
+            tally.unplannable += self.queue.unplan(unknown, "target is not in config")
+            names = [t for t in enabled if t in targets]
+        tally.unplannable += self.queue.unplan(disabled, "target is disabled in config")
+        if not names:
+            return PlanSummary(tally.planned, tally.expired, tally.unplannable)
+        by_target: dict[str, dict[int, tuple[Delivery, Article]]] = defaultdict(dict)
+        for d, a in [*self.queue.planned(names), *self.queue.pending_of(articles, names)]:
+            by_target[d.target][d.id] = (d, a)
         states = self.state.targets()
-        enabled = {t.name for t in self.settings.targets if t.enabled}
+        low = self.horizon // 2 + 1
+        for target in names:
+            items = by_target[target]
+            # refill below half; a daemon pass also when too few of them may go now (the
+            # horizon holds stories scheduled for later while waiting ones may be due sooner)
+            few_ready = not articles and sum(_ready(d, a, now) for d, a in items.values()) < low
+            if full or len(items) < low or few_ready:
+                self._refill(target, items, now, tally)
+            if items:
+                self._plan(target, list(items.values()), states.get(target), now, tally)
+        return PlanSummary(tally.planned, tally.expired, tally.unplannable)
+
+    def _refill(self, target: str, items: dict[int, tuple[Delivery, Article]], now: datetime,
+                tally: _Tally) -> None:
+        """Pull the best waiting deliveries into the horizon (expiring stale ones first)."""
+        max_age = self.rules[target].max_age
+        if max_age is not None:
+            expired = self.queue.expire_waiting(
+                target, now - max_age, f"older than max_age {format_duration(max_age)} "
+                "while it waited for a place", now)
+            if expired:
+                tally.expired += expired
+                log.info("expired", extra={"target": target, "deliveries": expired,
+                                           "reason": "max_age passed while waiting"})
+        for d, a in self.queue.waiting(target, now, self.horizon):
+            items.setdefault(d.id, (d, a))
+
+    def _plan(self, target: str, items: list[tuple[Delivery, Article]],
+              st: TargetState | None, now: datetime, tally: _Tally) -> None:
+        current = {d.id: (d.planned_at, d.plan_reason) for d, _ in items}
+        seen = {d.id: d.updated_at for d, _ in items}
+        articles = {d.id: d.article_id for d, _ in items}
+        history = self.queue.published_times(target, now - HISTORY)
+        pending = [
+            PendingItem(
+                delivery_id=d.id, priority=a.priority, queued_at=d.created_at,
+                not_before=_latest(a.not_before, d.retry_at),
+                # a story staff sent again on purpose is as fresh as that moment
+                story_time=_latest(a.published_at or a.created_at, d.requeued_at),
+            )
+            for d, a in items
+        ]
+        plans = plan_target(self.rules[target], now=now, history=history, pending=pending,
+                            blocked_until=st.blocked_until if st else None)
         changes: list[tuple[int, datetime | None, str]] = []
-        expired = unplannable = planned = 0
-        for target, items in by_target.items():
-            current = {d.id: (d.planned_at, d.plan_reason) for d, _ in items}
-            articles = {d.id: d.article_id for d, _ in items}
-            if target not in enabled:
-                reason = ("target is disabled in config" if target in self.rules
-                          else "target is not in config")
-                changes += [(d.id, None, reason) for d, _ in items
-                            if current[d.id] != (None, reason)]
-                unplannable += len(items)
+        timed = 0
+        for plan in plans:
+            if plan.expired_reason:
+                if self.queue.expire(plan.delivery_id, plan.expired_reason, now,
+                                     seen=seen[plan.delivery_id]):
+                    tally.expired += 1
+                    log.info("expired", extra={"article": articles[plan.delivery_id],
+                                               "target": target,
+                                               "delivery": plan.delivery_id,
+                                               "reason": plan.expired_reason})
                 continue
-            st = states.get(target)
-            history = self.queue.published_times(target, now - HISTORY)
-            pending = [
-                PendingItem(
-                    delivery_id=d.id, priority=a.priority, queued_at=d.created_at,
-                    not_before=_latest(a.not_before, d.retry_at),
-                    # a story staff sent again on purpose is as fresh as that moment
-                    story_time=_latest(a.published_at or a.created_at, d.requeued_at),
-                )
-                for d, a in items
-            ]
-            plans = plan_target(self.rules[target], now=now, history=history, pending=pending,
-                                blocked_until=st.blocked_until if st else None)
-            for plan in plans:
-                if plan.expired_reason:
-                    if self.queue.expire(plan.delivery_id, plan.expired_reason, now):
-                        expired += 1
-                        log.info("expired", extra={"article": articles[plan.delivery_id],
-                                                   "target": target,
-                                                   "delivery": plan.delivery_id,
-                                                   "reason": plan.expired_reason})
-                    continue
-                planned += 1
-                reason = plan.reason
-                if st and st.paused_reason:
-                    reason = f"target paused: {st.paused_reason}"
-                if current.get(plan.delivery_id) != (plan.planned_at, reason):
-                    changes.append((plan.delivery_id, plan.planned_at, reason))
-        self.queue.set_plans(changes)
-        return PlanSummary(planned, expired, unplannable)
+            at, reason = plan.planned_at, plan.reason
+            if at is not None:
+                timed += 1
+                if timed > self.horizon:  # beyond the horizon: waits for a place
+                    at, reason = None, waiting_reason(self.horizon)
+                else:
+                    tally.planned += 1
+            if at is not None and st and st.paused_reason:
+                reason = f"target paused: {st.paused_reason}"
+            if current.get(plan.delivery_id) != (at, reason):
+                changes.append((plan.delivery_id, at, reason))
+        self.queue.set_plans(changes, seen=seen)
+
+
+def _ready(d: Delivery, a: Article, now: datetime) -> bool:
+    """May this delivery go at ``now`` as far as ``not_before`` and retry times go?"""
+    gate = _latest(a.not_before, d.retry_at)
+    return gate is None or gate <= now
 
 
 def _latest(*times: datetime | None) -> datetime | None:

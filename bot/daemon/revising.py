@@ -13,6 +13,7 @@ outcome is unknown fails for a person to check instead of being posted twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -76,7 +77,7 @@ class Reviser:
     async def apply(self, lane: RevisionLane, rev: Revision) -> Step:
         """One attempt at ``rev``: claim, call the platform, record."""
         attempt_id = uuid.uuid4().hex
-        if not self.store.claim(rev.id, attempt_id, self.clock.now()):
+        if not await asyncio.to_thread(self.store.claim, rev.id, attempt_id, self.clock.now()):
             return Step.SKIPPED
         self.active.add(rev.id)
         self.applied += 1
@@ -88,33 +89,36 @@ class Reviser:
     async def recover(self, lanes: Mapping[str, RevisionLane]) -> int:
         """Revisions left ``sending`` by a dead process go back to ``pending`` marked
         uncertain: their next attempt asks the platform first."""
-        stale = [r for r in self.store.in_flight() if r.id not in self.active]
+        stale = [r for r in await asyncio.to_thread(self.store.in_flight)
+                 if r.id not in self.active]
         now = self.clock.now()
         for rev in stale:
             if rev.target not in lanes or rev.attempt_id is None:
                 continue
-            self.store.finish(rev.id, rev.attempt_id, state=R.PENDING, now=now,
-                              outcome="interrupted", error="the process stopped while applying",
-                              error_kind="uncertain", planned_at=now)
+            await asyncio.to_thread(
+                self.store.finish, rev.id, rev.attempt_id, state=R.PENDING, now=now,
+                outcome="interrupted", error="the process stopped while applying",
+                error_kind="uncertain", planned_at=now)
         return len(stale)
 
     # -- one attempt ----------------------------------------------------------------------
     async def _attempt(self, lane: RevisionLane, rev: Revision, attempt_id: str) -> Step:
-        d = self.store.delivery(rev.delivery_id)
+        d = await asyncio.to_thread(self.store.delivery, rev.delivery_id)
         check_first = rev.error_kind == "uncertain"
         done = list(rev.done_ids)
 
         async def step(index: int, post_id: str) -> None:
             done.append(post_id)
-            self.store.record_step(rev.id, attempt_id, done, self.clock.now())
+            await asyncio.to_thread(self.store.record_step, rev.id, attempt_id, done,
+                                    self.clock.now())
 
         fin = self._finisher(rev, attempt_id)
         if rev.kind in (K.EDIT, K.REPLY) and d.state is not DeliveryState.PUBLISHED:
-            fin(R.DONE, "not needed: nothing is out, the delivery carries the new text")
+            await fin(R.DONE, "not needed: nothing is out, the delivery carries the new text")
             return Step.DONE
         request = ReviseRequest(
             revision_id=rev.id, delivery_id=d.id, target=d.target, platform=d.platform,
-            chat=lane.chat, post_ids=self._post_ids(rev, d), done=rev.done_ids,
+            chat=lane.chat, post_ids=await self._post_ids(rev, d), done=rev.done_ids,
             post=Post(d.platform, rev.parts, parse_mode=d.parse_mode) if rev.parts else None,
             photo=d.platform is Platform.TELEGRAM and bool(d.image_url),
             check_first=check_first, link_preview=lane.link_preview, media_id=d.media_id,
@@ -122,14 +126,14 @@ class Reviser:
         try:
             return await self._call(lane, rev, d, request, fin, done)
         except PublishError as exc:
-            return self._failed(rev, exc, fin)
+            return await self._failed(rev, exc, fin)
         except Exception as exc:  # a bug after the request may have left: treat as unknown
             log.exception("unexpected error while revising", extra={"revision": rev.id})
-            return self._failed(rev, UncertainError(f"unexpected error: {exc!r}"), fin)
+            return await self._failed(rev, UncertainError(f"unexpected error: {exc!r}"), fin)
 
-    def _post_ids(self, rev: Revision, d: Delivery) -> tuple[str, ...]:
+    async def _post_ids(self, rev: Revision, d: Delivery) -> tuple[str, ...]:
         if rev.kind is K.DELETE:
-            return self.store.posts_to_delete(d.id)
+            return await asyncio.to_thread(self.store.posts_to_delete, d.id)
         return d.sent_ids or ((d.platform_post_id,) if d.platform_post_id else ())
 
     async def _call(self, lane: RevisionLane, rev: Revision, d: Delivery,
@@ -137,19 +141,19 @@ class Reviser:
         publisher = lane.publisher
         if rev.kind is K.DELETE:
             await publisher.delete(request)
-            fin(R.DONE, f"deleted {len(request.post_ids)} post(s)", withdraw=True)
+            await fin(R.DONE, f"deleted {len(request.post_ids)} post(s)", withdraw=True)
         elif rev.kind is K.EDIT:
             try:
                 ids = await publisher.edit(request)
             except EditRefusedError as exc:
-                title, url = self.store.story_title(d.article_id)
+                title, url = await asyncio.to_thread(self.store.story_title, d.article_id)
                 text = correction_for(d.platform, lane.correction_template, title, url)
                 edited = (*done, *request.post_ids[len(done):])
-                fin(R.PENDING, "edit refused: correcting with a reply instead", kind=K.REPLY,
+                await fin(R.PENDING, "edit refused: correcting with a reply instead", kind=K.REPLY,
                     error=exc.platform_message, error_kind=exc.kind, planned_at=self.clock.now(),
                     new_post_ids=edited if done else None, parts=(text,))
                 return Step.DONE
-            fin(R.DONE, f"edited {len(ids)} post(s)",
+            await fin(R.DONE, f"edited {len(ids)} post(s)",
                 new_post_ids=ids if ids != request.post_ids else None)
         elif rev.kind is K.REPLY:
             found = None
@@ -157,7 +161,7 @@ class Reviser:
                 try:
                     found = await publisher.find_reply(request)
                 except NotImplementedError:
-                    fin(R.FAILED, "outcome unknown", error_kind="uncertain",
+                    await fin(R.FAILED, "outcome unknown", error_kind="uncertain",
                         error="the correction reply may have been posted; the platform cannot "
                               "be asked, so it is not posted again (check the channel)")
                     return Step.DONE
@@ -165,20 +169,20 @@ class Reviser:
             outcome = "reconciled: the reply was there" if found else "correction posted"
             if rev.outcome and rev.outcome.startswith("edit refused"):
                 outcome += " (the edit was refused)"
-            fin(R.DONE, outcome, result_ids=(reply_id,))
+            await fin(R.DONE, outcome, result_ids=(reply_id,))
         else:
-            fin(R.DONE, "recorded")
+            await fin(R.DONE, "recorded")
         return Step.DONE
 
-    def _failed(self, rev: Revision, error: PublishError, fin: _Finish) -> Step:
+    async def _failed(self, rev: Revision, error: PublishError, fin: _Finish) -> Step:
         now = self.clock.now()
         if isinstance(error, UncertainError):
             if rev.attempts >= MAX_UNKNOWN:
-                fin(R.FAILED, "gave up", error=f"outcome unknown {rev.attempts} times: "
+                await fin(R.FAILED, "gave up", error=f"outcome unknown {rev.attempts} times: "
                     f"{error.platform_message}", error_kind=error.kind)
                 return Step.DONE
             delay = self.policy.backoff(1, self.rand())
-            fin(R.PENDING, "uncertain", error=f"outcome unknown ({error.platform_message}); "
+            await fin(R.PENDING, "uncertain", error=f"outcome unknown ({error.platform_message}); "
                 "the platform is asked first next time", error_kind="uncertain",
                 planned_at=now + timedelta(seconds=delay))
             return Step.DONE
@@ -188,20 +192,20 @@ class Reviser:
         match decision.action:
             case Action.BLOCK_TARGET:
                 assert decision.at is not None
-                self.state.block(rev.target, decision.at, decision.reason)
-                fin(R.PENDING, kind, error=decision.reason, error_kind=kind,
+                await asyncio.to_thread(self.state.block, rev.target, decision.at, decision.reason)
+                await fin(R.PENDING, kind, error=decision.reason, error_kind=kind,
                     planned_at=decision.at)
                 return Step.HALT
             case Action.PAUSE_TARGET:
-                self.state.pause(rev.target, decision.reason, now)
-                fin(R.PENDING, kind, error=decision.reason, error_kind=kind, planned_at=now)
+                await asyncio.to_thread(self.state.pause, rev.target, decision.reason, now)
+                await fin(R.PENDING, kind, error=decision.reason, error_kind=kind, planned_at=now)
                 log.error("target paused", extra={"target": rev.target, "reason": decision.reason})
                 return Step.HALT
             case Action.RETRY:
-                fin(R.PENDING, kind, error=decision.reason, error_kind=kind,
+                await fin(R.PENDING, kind, error=decision.reason, error_kind=kind,
                     planned_at=decision.at, retried=True)
             case _:
-                fin(R.FAILED, kind, error=decision.reason, error_kind=kind)
+                await fin(R.FAILED, kind, error=decision.reason, error_kind=kind)
                 log.warning("revision failed", extra={"revision": rev.id, "target": rev.target,
                                                       "reason": decision.reason})
         return Step.DONE
@@ -216,17 +220,17 @@ class _Finish:
     def __init__(self, store: RevisionStore, clock: Clock, rev: Revision, attempt_id: str) -> None:
         self.store, self.clock, self.rev, self.attempt_id = store, clock, rev, attempt_id
 
-    def __call__(self, state: RevisionState, outcome: str, *, error: str | None = None,
+    async def __call__(self, state: RevisionState, outcome: str, *, error: str | None = None,
                  error_kind: str | None = None, planned_at: datetime | None = None,
                  result_ids: tuple[str, ...] | None = None,
                  new_post_ids: tuple[str, ...] | None = None, withdraw: bool = False,
                  kind: RevisionKind | None = None, parts: tuple[str, ...] | None = None,
                  retried: bool = False) -> None:
-        ok = self.store.finish(self.rev.id, self.attempt_id, state=state, now=self.clock.now(),
-                               outcome=outcome, error=error, error_kind=error_kind,
-                               planned_at=planned_at,
-                               result_ids=result_ids, new_post_ids=new_post_ids,
-                               withdraw=withdraw, kind=kind, parts=parts, retried=retried)
+        ok = await asyncio.to_thread(
+            self.store.finish, self.rev.id, self.attempt_id, state=state, now=self.clock.now(),
+            outcome=outcome, error=error, error_kind=error_kind, planned_at=planned_at,
+            result_ids=result_ids, new_post_ids=new_post_ids,
+            withdraw=withdraw, kind=kind, parts=parts, retried=retried)
         level = logging.INFO if state is not R.FAILED else logging.WARNING
         log.log(level, f"revision {state.value}", extra={
             "revision": self.rev.id, "kind": (kind or self.rev.kind).value,

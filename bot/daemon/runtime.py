@@ -14,6 +14,7 @@ from bot.config.settings import Settings
 from bot.daemon.dispatch import Dispatcher
 from bot.daemon.images import ImageStep
 from bot.daemon.planning import Planner
+from bot.daemon.workers import Crew
 from bot.domain.ports import Clock, Publisher
 from bot.intake.corrections import Corrections
 from bot.intake.queueing import Intake
@@ -40,6 +41,8 @@ class Runtime:
     publishers: list[Publisher] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
     images: ImageStep | None = None
+    crew: Crew | None = None
+    """This worker's share of the targets (a daemon on PostgreSQL)."""
 
     async def aclose(self) -> None:
         """Close publishers' connections and the image fetcher."""

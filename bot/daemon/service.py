@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -15,8 +17,10 @@ from typing import Any, Protocol
 from bot.config.settings import Settings
 from bot.daemon.dispatch import Dispatcher, Pacers
 from bot.daemon.runtime import Runtime
+from bot.daemon.workers import Crew
 from bot.domain.errors import ConfigError
 from bot.domain.ports import Publisher
+from bot.store.listen import QueueListener
 from bot.store.lock import PublisherLock
 
 log = logging.getLogger("crosspost.service")
@@ -77,6 +81,15 @@ class Daemon:
         self._scheduler: Any = None
         self.lost_lock = False
         self._publisher_lock: PublisherLock | None = None
+        self._changed = asyncio.Event()
+        self._followers: list[asyncio.Task[None]] = []
+        self.crew: Crew | None = None
+        self._crew_wake = asyncio.Event()
+
+    @staticmethod
+    async def _db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a store call (or anything that may wait on a lock) off the event loop."""
+        return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
 
     # -- one-shot -------------------------------------------------------------------------
     async def run_once(self) -> int:
@@ -87,12 +100,16 @@ class Daemon:
         for sig in (signal.SIGINT, signal.SIGTERM):  # finish the send in hand, then stop
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, dispatcher.stop)
-        with PublisherLock(self.app.engine):
+        lock = PublisherLock(self.app.engine)
+        await self._db(lock.acquire)
+        try:
             await dispatcher.recover()
             total = 0
-            self.app.review.settle_timeouts()
+            await self._db(self.app.review.settle_timeouts)
+            planner = self.app.planner
+            await self._db(planner.replan)  # a full pass first, then what changed
             for _ in range(10_000):
-                self.app.planner.replan()
+                await self._db(planner.replan, planner.enabled())
                 sent = await dispatcher.publish_due()
                 total += sent
                 wake = dispatcher.next_wake()
@@ -101,6 +118,8 @@ class Daemon:
                 if wake is not None and not sent:
                     await asyncio.sleep(wake)  # a paced chat: everything due still goes out
             return total
+        finally:
+            await self._db(lock.release)
 
     def _dispatcher(self) -> Dispatcher:
         """The running dispatcher, built from the running settings on first use."""
@@ -119,10 +138,11 @@ class Daemon:
         except OSError:
             return None
 
-    def _refuse(self, error: str) -> bool:
+    async def _refuse(self, error: str) -> bool:
         now = self.app.clock.now()
         log.error("config change refused; the running config stays", extra={"error": error})
-        self.app.state.put("config_refused", {"at": now.isoformat(), "error": error}, now)
+        await self._db(self.app.state.put, "config_refused",
+                       {"at": now.isoformat(), "error": error}, now)
         return False
 
     async def reload(self) -> bool:
@@ -136,9 +156,9 @@ class Daemon:
             return False
         now = self.app.clock.now()
         try:
-            settings = self.load(self.config_file)
+            settings = await self._db(self.load, self.config_file)
         except ConfigError as exc:
-            return self._refuse(str(exc))
+            return await self._refuse(str(exc))
         async with self._lock:
             if self._stop.is_set():
                 return False
@@ -148,38 +168,96 @@ class Daemon:
                     settings, old.pacers if old else None,  # chat pacing carries over
                     old.on_published if old else None)
             except Exception as exc:
-                return self._refuse(f"{type(exc).__name__}: {exc}")
+                return await self._refuse(f"{type(exc).__name__}: {exc}")
             if old is not None:
                 old.stop()
                 await old.drain()
             await self.app.aclose()
             self.app.publishers.extend(opened)
             new.on_lane_done = self._lane_finished
+            self._own(new)
             self.app.dispatcher = new
             self.app.settings = settings
             self.app.intake.settings = settings
             self.app.review.settings = settings
             self.app.planner.use(settings)
-            self._resume_paused("config reload")
-            self.app.state.put("config_refused", None, now)
-            self.app.state.put("config_loaded", {"at": now.isoformat()}, now)
-            self.app.planner.replan()
+            await self._db(self._resume_paused, "config reload")
+            await self._db(self.app.state.put, "config_refused", None, now)
+            await self._db(self.app.state.put, "config_loaded", {"at": now.isoformat()}, now)
+            await self._db(self.app.planner.replan, None if self.crew is None else self._targets(),
+                           refill=True)
         if self._scheduler is not None and self._scheduler.running:
             try:
                 self._add_factory_jobs()
             except ConfigError as exc:
                 log.error("feeds not restarted after reload", extra={"error": str(exc)})
         log.info("config reloaded", extra={"file": str(self.config_file)})
-        self._reschedule_soon()
+        await self._reschedule_soon()
         return True
 
     # -- the daemon -----------------------------------------------------------------------
     async def run(self) -> None:
-        """Run until SIGINT/SIGTERM (or ``stop()``)."""
-
-        self._publisher_lock = PublisherLock(self.app.engine)
-        with self._publisher_lock:
+        """Run until SIGINT/SIGTERM (or ``stop()``). On PostgreSQL as one of the workers that
+        share the targets by lease; on SQLite as the database's one publisher."""
+        several = self.app.engine.dialect.name == "postgresql"
+        lock = self._publisher_lock = PublisherLock(self.app.engine, shared=several)
+        await self._db(lock.acquire)
+        if several:
+            self.crew = Crew.on(self.app.engine, self.app.settings.workers.lease_seconds)
+            self.app.crew = self.crew
+        try:
             await self._run()
+        finally:
+            await self._db(lock.release)
+
+    def _targets(self) -> list[str]:
+        """The targets this worker plans and publishes: its share, or every enabled one."""
+        enabled = self.app.planner.enabled()
+        if self.crew is None:
+            return enabled
+        return [t for t in enabled if self.crew.owns(t)]
+
+    def _own(self, dispatcher: Dispatcher) -> None:
+        """Let ``dispatcher`` publish only to this worker's share (and fence its claims)."""
+        if self.crew is not None:
+            dispatcher.owns = self.crew.owns
+            dispatcher.fence = self.crew.worker
+
+    async def _crew_loop(self) -> None:
+        """Beat every quarter of a lease time (at once when a worker joins or leaves)."""
+        crew = self.crew
+        assert crew is not None
+        while not self._stop.is_set():
+            try:
+                await self._crew_step(crew)
+            except Exception:
+                log.exception("worker heartbeat failed; will try again")
+            self._crew_wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._crew_wake.wait(), crew.beat_seconds)
+
+    async def _crew_step(self, crew: Crew) -> None:
+        """Renew leases, hand over what is no longer this worker's share, take what is."""
+        step = await self._db(crew.step, self.app.planner.enabled())
+        if step.lost:
+            log.warning("lost target leases", extra={"targets": ",".join(sorted(step.lost))})
+        dispatcher = self.app.dispatcher
+        if step.release:
+            crew.let_go(step.release)
+            if dispatcher is not None:
+                await dispatcher.settle(step.release)
+            await self._db(crew.leases.release, step.release)
+            log.info("handed targets over", extra={"targets": ",".join(sorted(step.release))})
+        gained = [t for t in sorted(step.acquire) if not self._stop.is_set()
+                  and await self._db(crew.leases.acquire, t)]
+        if gained and dispatcher is not None:
+            # settle what the previous owner left in flight, exactly as a restart does
+            await dispatcher.recover(targets=gained)
+            crew.took(gained)
+            async with self._lock:
+                await self._db(self.app.planner.replan, gained, refill=True)
+            log.info("took targets", extra={"targets": ",".join(gained)})
+            self._changed.set()
 
     async def _run(self) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -187,13 +265,19 @@ class Daemon:
 
         dispatcher = self._dispatcher()
         dispatcher.on_lane_done = self._lane_finished
+        self._own(dispatcher)
         self._install_signals()
-        self._resume_paused("restart")
-        recovered = await dispatcher.recover()
-        if recovered:
-            log.info("resolved interrupted sends", extra={"count": recovered})
-        self.app.planner.replan()
-        self._revision = self.app.queue.revision()
+        await self._db(self._resume_paused, "restart")
+        if self.crew is None:
+            recovered = await dispatcher.recover()
+            if recovered:
+                log.info("resolved interrupted sends", extra={"count": recovered})
+            await self._db(self.app.planner.replan)
+        else:  # each target is recovered and planned by the worker that takes it
+            await self._db(self.crew.leases.join)
+            self._followers.append(asyncio.create_task(self._crew_loop(), name="crew"))
+        self._revision = await self._db(self.app.queue.revision)
+        self._follow_changes()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         started: list[Service] = []
         try:
@@ -206,14 +290,51 @@ class Daemon:
                                     id="recover", max_instances=1, coalesce=True)
             self._add_factory_jobs()
             self._scheduler.start()
-            self._schedule_dispatch()
+            await self._schedule_dispatch()
             targets = ", ".join(t.name for t in self.app.settings.targets) or "none"
+            # what start-up built lives as long as the process: keep it out of the cyclic
+            # collector, whose full passes would otherwise stall the event loop for 100+ ms
+            gc.freeze()
             log.info("crosspost running", extra={"targets": targets})
             await self._stop.wait()
         finally:
             self._stop.set()
             await self._shutdown(started)
             log.info("crosspost stopped")
+
+    # -- waking on queue changes ------------------------------------------------------------
+    def _follow_changes(self) -> None:
+        """Wake on every queue change: stories this process queues (API, staff chat, feeds)
+        at once, other processes' through PostgreSQL ``LISTEN/NOTIFY``; on SQLite the watch
+        job sees other processes' changes by the queue revision."""
+        loop = asyncio.get_running_loop()
+        intake = self.app.intake
+        plan = intake.on_change
+
+        def changed(**kwargs: Any) -> object:
+            result = plan(**kwargs) if plan is not None else None
+            loop.call_soon_threadsafe(self._changed.set)
+            return result
+
+        intake.on_change = changed
+        self._followers.append(asyncio.create_task(self._on_changes(), name="queue-changes"))
+        listener = QueueListener(engine=self.app.engine)
+        if listener.available:
+            self._followers.append(asyncio.create_task(
+                listener.run(self._changed.set, self._crew_wake.set), name="queue-listener"))
+
+    async def _on_changes(self) -> None:
+        """Re-plan the horizon and reschedule after changes (a burst is handled once)."""
+        while not self._stop.is_set():
+            await self._changed.wait()
+            self._changed.clear()
+            try:
+                async with self._lock:
+                    await self._db(self.app.planner.replan, self._targets())
+                await self._reschedule_soon()
+            except Exception:
+                log.exception("planning after a queue change failed; will try again")
+                await asyncio.sleep(1)
 
     async def _shutdown(self, services: list[Service]) -> None:
         """Stop lanes first (each finishes the post in hand), then the doors, then the rest;
@@ -228,6 +349,17 @@ class Daemon:
                 log.exception("a service failed to stop")
         if dispatcher is not None:
             await dispatcher.drain()
+        for task in self._followers:
+            task.cancel()
+        for task in self._followers:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._followers.clear()
+        if self.crew is not None:  # hand every target over at once
+            try:
+                await self._db(self.crew.leases.leave)
+            except Exception:
+                log.exception("could not hand the targets over; they free up within a lease")
         async with self._lock:
             if self._scheduler is not None and self._scheduler.running:
                 self._scheduler.shutdown(wait=False)
@@ -300,21 +432,31 @@ class Daemon:
         if not task.cancelled() and task.exception() is not None:
             log.error("%s failed", task.get_name(), exc_info=task.exception())
 
-    def _schedule_dispatch(self) -> None:
+    async def _schedule_dispatch(self) -> None:
         """Wake the dispatch job at the next planned time (or not at all when nothing waits)."""
         from apscheduler.triggers.date import DateTrigger
 
         dispatcher = self.app.dispatcher
         assert dispatcher is not None
         now = self.app.clock.now()
-        blocked = dispatcher.blocked_targets(now)
-        busy = [*blocked, *dispatcher.busy_targets]
-        nxt = self.app.queue.next_planned_at(exclude_targets=busy)
-        revision = dispatcher.next_revision_at(exclude_targets=busy)
-        if revision is not None and (nxt is None or revision < nxt):
-            nxt = revision
-        wakes = [st.blocked_until for name, st in self.app.state.targets().items()
-                 if name in blocked and not st.paused_reason and st.blocked_until]
+        busy_now = dispatcher.busy_targets
+        if self.crew is not None:  # others' targets are theirs to wake for
+            busy_now |= set(self.app.planner.enabled()) - set(self._targets())
+
+        def read() -> tuple[dict[str, str], Any, list[Any]]:
+            blocked = dispatcher.blocked_targets(now)
+            busy = [*blocked, *busy_now]
+            nxt = self.app.queue.next_planned_at(exclude_targets=busy)
+            revision = dispatcher.next_revision_at(exclude_targets=busy)
+            if revision is not None and (nxt is None or revision < nxt):
+                nxt = revision
+            wakes = [st.blocked_until for name, st in self.app.state.targets().items()
+                     if name in blocked and not st.paused_reason and st.blocked_until]
+            return blocked, nxt, wakes
+
+        _, nxt, wakes = await self._db(read)
+        if self._scheduler is None or not self._scheduler.running:
+            return
         pace = dispatcher.next_wake()
         if pace is not None:
             wakes.append(now + timedelta(seconds=pace))
@@ -339,12 +481,12 @@ class Daemon:
             if dispatcher is None or self._stop.is_set():
                 return
             try:
-                self.app.planner.replan()
+                await self._db(self.app.planner.replan, self._targets())
                 await dispatcher.run_due()
             except Exception:
                 log.exception("dispatch failed; will try again")
                 await asyncio.sleep(1)
-        self._reschedule_soon()
+        await self._reschedule_soon()
 
     def _lane_finished(self) -> None:
         """A lane is done: re-plan what it leaves and start what is due, right away."""
@@ -356,29 +498,32 @@ class Daemon:
                                 replace_existing=True, misfire_grace_time=None,
                                 max_instances=2, coalesce=True)  # serialized by the lock
 
-    def _reschedule_soon(self) -> None:
+    async def _reschedule_soon(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
             job = self._scheduler.get_job("dispatch")
             if job is not None and job.next_run_time is None:
                 job.remove()
-            self._schedule_dispatch()
+            await self._schedule_dispatch()
 
     async def _watch(self) -> None:
-        """Every second: a queue change or a config edit re-plans; a due post wakes dispatch;
-        stories nobody approved in time are settled."""
+        """Every second: a config edit reloads; stories nobody approved in time are settled; on
+        SQLite another process's queue change (the queue revision moved) re-plans (PostgreSQL
+        notifies instead)."""
         if self._config_mtime() != self._mtime:
             await self.reload()
-        self.app.review.settle_timeouts()  # [approval] timeout: a pure decision of the time
-        revision = self.app.queue.revision()
-        if revision != self._revision:
-            self._revision = revision
-            async with self._lock:
-                self.app.planner.replan()
-        self._reschedule_soon()
+        # [approval] timeout: a pure decision of the time
+        await self._db(self.app.review.settle_timeouts)
+        if self.app.engine.dialect.name == "sqlite":
+            revision = await self._db(self.app.queue.revision)
+            if revision != self._revision:
+                self._revision = revision
+                self._changed.set()
+            else:  # a target resumed from the CLI, a rate-limit end
+                await self._reschedule_soon()
 
     async def _recover(self) -> None:
         lock = self._publisher_lock
-        if lock is not None and not lock.verify():
+        if lock is not None and not await self._db(lock.verify):
             log.critical("lost the one-publisher lock (database session cut); stopping so "
                          "that two publishers never run at once — restart to take it again")
             self.lost_lock = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.config.settings import Settings, TargetConfig
@@ -42,6 +42,7 @@ class Added:
 
     article_id: int
     created: bool
+    targets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,22 +58,30 @@ class Intake:
     """Validates stories, renders each target's post and stores story + deliveries."""
 
     def __init__(self, *, store: QueueStore, settings: Settings, composer: Composer,
-                 clock: Clock, on_change: Callable[[], object] | None = None) -> None:
+                 clock: Clock, on_change: Callable[..., object] | None = None) -> None:
         self.store = store
         self.settings = settings
         self.composer = composer
         self.clock = clock
         self.on_change = on_change
 
-    def _changed(self) -> None:
-        if self.on_change is not None:
+    def _changed(self, targets: Collection[str] | None = None,
+                 articles: Collection[int] = (), *, refill: bool = False) -> None:
+        """Have the change planned: only ``targets`` (and ``articles`` on them) when given;
+        ``refill``: a batch, ranked with everything that waits on those targets."""
+        if self.on_change is None:
+            return
+        if targets is None:
             self.on_change()
+        else:
+            self.on_change(targets=sorted(targets), articles=list(articles), refill=refill)
 
     def add(self, draft: ArticleDraft) -> Added:
-        """Queue one story (or report the existing one with the same canonical URL)."""
+        """Queue one story (or report the existing one with the same canonical URL); the new
+        deliveries are planned against their targets' horizon, the rest of the queue stays."""
         added = self._store(draft)
         if added.created:
-            self._changed()
+            self._changed(added.targets, [added.article_id])
         return added
 
     def _store(self, draft: ArticleDraft) -> Added:
@@ -93,7 +102,7 @@ class Intake:
         if created:
             log.info("queued", extra={"article": article_id, "source": draft.source,
                                       "targets": ",".join(t.name for t in targets)})
-        return Added(article_id, created)
+        return Added(article_id, created, tuple(t.name for t in targets))
 
     def validate(self, draft: ArticleDraft) -> ArticleDraft:
         """A cleaned draft, or ``InputError`` saying what is wrong with it. A NUL character is
@@ -148,6 +157,7 @@ class Intake:
         """Queue one story per JSON line; bad lines are reported by number, good ones queued;
         the queue is planned once, after the last line."""
         result = ImportResult([], [], [])
+        touched: set[str] = set()
         try:
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
@@ -166,9 +176,10 @@ class Intake:
                     result.errors.append((number, str(exc)))
                 else:
                     (result.added if added.created else result.existing).append(added.article_id)
+                    touched.update(added.targets)
         finally:
             if result.added:  # what was stored is planned, even if a line crashed
-                self._changed()
+                self._changed(touched, refill=True)
         return result
 
     def cancel(self, article_id: int) -> int:
@@ -182,7 +193,7 @@ class Intake:
         )
         log.info("cancelled", extra={"article": article_id, "deliveries": moved, "targets": ",".join(
             d.target for d in found if d.state in open_states)})
-        self._changed()
+        self._changed({d.target for d in found}, [article_id])
         return moved
 
     def retry(self, article_id: int) -> int:
@@ -201,7 +212,7 @@ class Intake:
         )
         log.info("pending again (retry)", extra={"article": article_id, "deliveries": moved,
                                                  "targets": ",".join(d.target for d in chosen)})
-        self._changed()
+        self._changed({d.target for d in chosen}, [article_id])
         return moved
 
 

@@ -10,7 +10,9 @@ the post then carries the media id.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -106,10 +108,15 @@ class XPublisher:
         self._reconcile_depth = max(5, min(100, reconcile_depth))
         self._me: tuple[str, str] | None = None
         self._me_lock = asyncio.Lock()
+        # tweepy is synchronous: its calls run on one thread of their own, which keeps the
+        # account's connection warm and never waits behind database calls for a free thread
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tweepy")
 
     async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            return await asyncio.to_thread(function, *args, **kwargs)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._thread,
+                                              functools.partial(function, *args, **kwargs))
         except (tweepy.HTTPException, requests.RequestException) as exc:
             raise translate(exc, where=self._where) from exc
 
@@ -300,5 +307,6 @@ class XPublisher:
         return None
 
     async def aclose(self) -> None:
-        """Close the HTTP connection pool."""
+        """Close the HTTP connection pool and the client's thread."""
         self._session.close()
+        self._thread.shutdown(wait=False)

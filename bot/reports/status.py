@@ -94,10 +94,15 @@ def status_data(*, settings: Settings, clock: Clock, queue: QueueStore, state: S
     totals: dict[str, int] = {}
     for (_, s), n in counts.items():
         totals[s] = totals.get(s, 0) + n
+    from bot.store.leases import live_workers
+
+    workers = [{"id": w.id, "host": w.host, "pid": w.pid, "started_at": iso(w.started_at),
+                "heartbeat_age": w.heartbeat_age, "targets": w.targets}
+               for w in live_workers(engine, settings.workers.lease_seconds)]
     return {"now": iso(now), "publisher_running": running, "totals": totals, "targets": targets,
             "problems": problems, "next_planned_at": iso(queue.next_planned_at()),
             "config_refused": refused, "config_error": config_error,
-            "expired_24h": expired}
+            "expired_24h": expired, "workers": workers}
 
 
 def status_text(data: dict[str, Any], tz: str) -> str:
@@ -110,7 +115,13 @@ def status_text(data: dict[str, Any], tz: str) -> str:
     lines = ["publisher: " + ("running" if data["publisher_running"] else "not running"),
              "totals: " + (", ".join(f"{k} {v}" for k, v in sorted(data["totals"].items()))
                            or "queue is empty"),
-             f"next planned post: {t(data['next_planned_at'])}", "targets:"]
+             f"next planned post: {t(data['next_planned_at'])}"]
+    workers = data.get("workers") or []
+    if workers:
+        lines.append(f"workers: {len(workers)} live")
+        lines += [f"  {w['host']} pid {w['pid']}: heartbeat {w['heartbeat_age']}s ago; "
+                  f"targets {', '.join(w['targets']) or 'none yet'}" for w in workers]
+    lines.append("targets:")
     for e in data["targets"]:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(e["counts"].items())) or "nothing yet"
         mode = "dry-run → outbox" if e["dry_run"] else "live"

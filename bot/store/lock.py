@@ -1,7 +1,9 @@
-"""One publishing process per database: a file lock on SQLite, an advisory lock on PostgreSQL.
+"""One publishing process per database on SQLite (a file lock); on PostgreSQL daemons share an
+advisory lock (they split the targets by lease, ``bot.store.leases``) and ``run --once`` needs
+it alone.
 
-A second ``crosspost run`` (or ``run --once`` beside a daemon) would otherwise take the first
-one's in-flight sends for interrupted ones and resolve them behind its back.
+A second publisher without leases would otherwise take the first one's in-flight sends for
+interrupted ones and resolve them behind its back.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ class AlreadyPublishingError(CrosspostError):
 class PublisherLock:
     """Held while a process publishes; refuses a second holder at once (never waits)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, shared: bool = False) -> None:
         self.engine = engine
+        self.shared = shared
         self._file: IO[str] | None = None
         self._conn: Connection | None = None
 
@@ -59,13 +62,17 @@ class PublisherLock:
             self._lock_file()
         elif dialect == "postgresql":
             conn = self.engine.connect()
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _PG_KEY}).scalar()
+            kind = "_shared" if self.shared else ""
+            got = conn.execute(text(f"SELECT pg_try_advisory_lock{kind}(:k)"),
+                               {"k": _PG_KEY}).scalar()
             conn.commit()
             if not got:
                 conn.close()
                 raise AlreadyPublishingError(
-                    "another crosspost process is already publishing from this database; "
-                    "stop it first (one publisher per database)")
+                    "a `crosspost run --once` is already publishing from this database; "
+                    "wait for it" if self.shared else
+                    "crosspost workers are already publishing from this database; stop them "
+                    "first (`run --once` needs the database alone)")
             self._conn = conn
 
     def _lock_file(self) -> None:
@@ -84,7 +91,8 @@ class PublisherLock:
             handle.close()
             raise AlreadyPublishingError(
                 f"another crosspost process (pid {holder}) is already publishing from "
-                f"{database}; stop it first (one publisher per database)") from None
+                f"{database}; stop it first (SQLite has one publisher per database; "
+                "several workers need PostgreSQL)") from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -131,7 +139,8 @@ class PublisherLock:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             try:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_KEY})
+                kind = "_shared" if self.shared else ""
+                conn.execute(text(f"SELECT pg_advisory_unlock{kind}(:k)"), {"k": _PG_KEY})
                 conn.commit()
             except Exception:  # the session is gone, and the lock with it
                 conn.invalidate()

@@ -3,12 +3,12 @@ send log (claim, parts, finish, interrupted sends) and the reporting queries ove
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -23,9 +23,10 @@ from bot.domain.models import (
     Priority,
     PublishReceipt,
 )
+from bot.store.listen import notify
 from bot.store.revision import bump_revision, read_revision
 from bot.store.rows import article_from_row, attempt_from_row, delivery_from_row
-from bot.store.tables import UTCDateTime, articles, attempts, deliveries
+from bot.store.tables import UTCDateTime, articles, attempts, deliveries, leases
 
 S = DeliveryState
 
@@ -61,6 +62,12 @@ _CLAIM = (
     .values(state=S.SENDING.value, attempt_id=bindparam("aid"),
             attempts=deliveries.c.attempts + 1, updated_at=bindparam("now"))
 )
+# With several workers: the claim also needs the claiming worker's unexpired lease on the target
+# (a fence: a worker that lost its lease, paused or cut off, can no longer start a send).
+_CLAIM_LEASED = _CLAIM.where(exists(
+    select(leases.c.target).where(
+        leases.c.target == deliveries.c.target, leases.c.worker == bindparam("worker"),
+        leases.c.expires_at > func.timezone("utc", func.now()))))
 _PART = (
     update(deliveries)
     .where(deliveries.c.id == bindparam("did"), deliveries.c.attempt_id == bindparam("aid"))
@@ -85,12 +92,22 @@ _SET_PLAN = (
     .values(planned_at=bindparam("at", type_=deliveries.c.planned_at.type),
             plan_reason=bindparam("why"))
 )
+# Optimistic concurrency: a plan computed from a snapshot is written only if the delivery has
+# not changed since (every state change, retry time and requeue moves ``updated_at``).
+_SET_PLAN_SEEN = _SET_PLAN.where(
+    deliveries.c.updated_at == bindparam("seen", type_=deliveries.c.updated_at.type))
+# Any real time is after this; ``planned_at >= _EPOCH`` is ``IS NOT NULL`` as an index range.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 _URGENCY = case(
     {Priority.BREAKING.value: 0, Priority.HIGH.value: 1, Priority.NORMAL.value: 2},
     value=articles.c.priority, else_=3,
 )
+_STORY_BASE = func.coalesce(articles.c.published_at, articles.c.created_at)
+# when a story counts from: published (else queued), or when staff sent it again on purpose
+_STORY_TIME = case((deliveries.c.requeued_at > _STORY_BASE, deliveries.c.requeued_at),
+                   else_=_STORY_BASE)
 
 
 class QueueStore:
@@ -251,36 +268,125 @@ class QueueStore:
 
     # -- planning -------------------------------------------------------------------------
     def pending_for_planning(self) -> list[tuple[Delivery, Article]]:
-        """Every pending delivery with its story, for the planner."""
+        """Every pending delivery with its story (a full listing; the planner reads less)."""
+        return self._planning_rows(deliveries.c.state == S.PENDING.value)
+
+    def planned(self, targets: Collection[str]) -> list[tuple[Delivery, Article]]:
+        """Pending deliveries of ``targets`` that have a planned time (the planning horizon)."""
+        if not targets:
+            return []
+        return self._planning_rows(and_(
+            deliveries.c.state == S.PENDING.value, deliveries.c.planned_at >= _EPOCH,
+            deliveries.c.target.in_(list(targets))))
+
+    def pending_of(self, article_ids: Collection[int], targets: Collection[str]
+                   ) -> list[tuple[Delivery, Article]]:
+        """Pending deliveries of these stories on ``targets`` (a story just queued or requeued)."""
+        if not article_ids or not targets:
+            return []
+        return self._planning_rows(and_(
+            deliveries.c.state == S.PENDING.value,
+            deliveries.c.article_id.in_(list(article_ids)),
+            deliveries.c.target.in_(list(targets))))
+
+    def waiting(self, target: str, now: datetime, limit: int) -> list[tuple[Delivery, Article]]:
+        """Up to ``limit`` pending deliveries of ``target`` without a planned time, best first:
+        those that may go now (breaking, high, normal priority, then the newest story: the order
+        the planner gives places in), then those held by ``not_before``, soonest first."""
+        held = and_(articles.c.not_before.is_not(None), articles.c.not_before > now)
+        ready_first = case((held, 1), else_=0)
+        soonest = case((held, articles.c.not_before), else_=None)
+        return self._planning_rows(
+            and_(deliveries.c.state == S.PENDING.value, deliveries.c.target == target,
+                 deliveries.c.planned_at.is_(None)),
+            order=(ready_first, soonest.asc(), _URGENCY, _STORY_TIME.desc(), deliveries.c.id),
+            limit=limit)
+
+    def _planning_rows(self, where: Any, *, order: Sequence[Any] = (), limit: int | None = None
+                       ) -> list[tuple[Delivery, Article]]:
+        query = (select(deliveries, *[c.label(f"a_{c.name}") for c in articles.c])
+                 .join(articles, articles.c.id == deliveries.c.article_id).where(where))
+        if order:
+            query = query.order_by(*order)
+        if limit is not None:
+            query = query.limit(limit)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(deliveries, *[c.label(f"a_{c.name}") for c in articles.c])
-                .join(articles, articles.c.id == deliveries.c.article_id)
-                .where(deliveries.c.state == S.PENDING.value)
-            ).mappings().all()
+            rows = conn.execute(query).mappings().all()
         out = []
         for r in rows:
             art = {k[2:]: v for k, v in r.items() if k.startswith("a_")}
             out.append((delivery_from_row(r), article_from_row(art)))
         return out
 
-    def set_plans(self, plans: Sequence[tuple[int, datetime | None, str]]) -> None:
-        """Write planned times (and their reasons) of pending deliveries."""
-        if not plans:
-            return
-        with self.engine.begin() as conn:
-            conn.execute(_SET_PLAN, [{"did": d, "at": at, "why": why} for d, at, why in plans])
+    def pending_targets(self) -> set[str]:
+        """The targets that have pending deliveries."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(deliveries.c.target).distinct()
+                                .where(deliveries.c.state == S.PENDING.value)).all()
+        return {r[0] for r in rows}
 
-    def expire(self, delivery_id: int, reason: str, now: datetime) -> bool:
-        """Mark a pending delivery ``expired`` with the reason."""
+    def set_plans(self, plans: Sequence[tuple[int, datetime | None, str]], *,
+                  seen: Mapping[int, datetime] | None = None) -> int:
+        """Write planned times (and their reasons) of pending deliveries; returns how many.
+
+        With ``seen`` (delivery id → its ``updated_at`` when the plan was computed) a delivery
+        that changed since keeps its newer state and times: the stale plan is dropped.
+        """
+        if not plans:
+            return 0
+        with self.engine.begin() as conn:
+            if seen is None:
+                rows = [{"did": d, "at": at, "why": why} for d, at, why in plans]
+                return int(conn.execute(_SET_PLAN, rows).rowcount)
+            rows = [{"did": d, "at": at, "why": why, "seen": seen[d]} for d, at, why in plans]
+            return int(conn.execute(_SET_PLAN_SEEN, rows).rowcount)
+
+    def unplan(self, targets: Collection[str], reason: str, *, exclude: bool = False) -> int:
+        """Take the planned time off every pending delivery of ``targets`` (every target but
+        them with ``exclude``) with ``reason``; rows that already say so are left alone."""
+        target = (deliveries.c.target.not_in(list(targets)) if exclude
+                  else deliveries.c.target.in_(list(targets)))
+        if not targets and not exclude:
+            return 0
         with self.engine.begin() as conn:
             n = conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.state == S.PENDING.value)
+                update(deliveries).where(
+                    deliveries.c.state == S.PENDING.value, target,
+                    or_(deliveries.c.planned_at.is_not(None), deliveries.c.plan_reason.is_(None),
+                        deliveries.c.plan_reason != reason))
+                .values(planned_at=None, plan_reason=reason)).rowcount
+        return int(n)
+
+    def expire(self, delivery_id: int, reason: str, now: datetime, *,
+               seen: datetime | None = None) -> bool:
+        """Mark a pending delivery ``expired`` with the reason (only if it is unchanged since
+        ``seen``, its ``updated_at`` when the decision was made)."""
+        cond = [deliveries.c.id == delivery_id, deliveries.c.state == S.PENDING.value]
+        if seen is not None:
+            cond.append(deliveries.c.updated_at == seen)
+        with self.engine.begin() as conn:
+            n = conn.execute(
+                update(deliveries).where(*cond)
                 .values(state=S.EXPIRED.value, last_error=reason, error_kind="expired",
                         planned_at=None, updated_at=now)
             ).rowcount
         return bool(n)
+
+    def expire_waiting(self, target: str, story_before: datetime, reason: str,
+                       now: datetime) -> int:
+        """Expire the unplanned pending deliveries of ``target`` whose story is older than
+        ``story_before`` (``max_age`` passed while they waited for a place)."""
+        stale = select(deliveries.c.id).join(
+            articles, articles.c.id == deliveries.c.article_id).where(
+            deliveries.c.state == S.PENDING.value, deliveries.c.target == target,
+            deliveries.c.planned_at.is_(None), story_before > _STORY_TIME)
+        with self.engine.begin() as conn:
+            n = conn.execute(
+                update(deliveries).where(deliveries.c.id.in_(stale.scalar_subquery()),
+                                         deliveries.c.state == S.PENDING.value)
+                .values(state=S.EXPIRED.value, last_error=reason, error_kind="expired",
+                        planned_at=None, updated_at=now)).rowcount
+        return int(n)
 
     def due(self, now: datetime, *, exclude_targets: Sequence[str] = (), limit: int = 500
             ) -> list[Delivery]:
@@ -337,12 +443,18 @@ class QueueStore:
         return {r[0]: int(r[1]) for r in rows}
 
     # -- the exactly-once path --------------------------------------------------------------
-    def claim(self, delivery_id: int, attempt_id: str, now: datetime) -> bool:
-        """``pending`` → ``sending`` with a fresh attempt id, committed before any API call."""
+    def claim(self, delivery_id: int, attempt_id: str, now: datetime, *,
+              worker: str | None = None) -> bool:
+        """``pending`` → ``sending`` with a fresh attempt id, committed before any API call;
+        with ``worker`` (PostgreSQL, several workers) only while it holds the target's lease."""
+        params = {"did": delivery_id, "aid": attempt_id, "now": now}
         with self.engine.begin() as conn:
             if self.durable_claims and conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("PRAGMA synchronous=FULL")  # survive a power loss too
-            n = conn.execute(_CLAIM, {"did": delivery_id, "aid": attempt_id, "now": now}).rowcount
+            if worker is not None:
+                n = conn.execute(_CLAIM_LEASED, params | {"worker": worker}).rowcount
+            else:
+                n = conn.execute(_CLAIM, params).rowcount
         return bool(n)
 
     def record_part(self, delivery_id: int, attempt_id: str, sent_ids: Sequence[str],
@@ -502,5 +614,7 @@ def _new_delivery_row(article_id: int, d: NewDelivery, now: datetime) -> dict[st
 
 
 def _bump_revision(conn: Connection, now: datetime) -> None:
-    """Tell a running daemon that the queue changed (it re-plans when this moves)."""
+    """Tell a running daemon that the queue changed: a notification on PostgreSQL, a counter
+    it watches on SQLite (and every process re-plans when the counter moves)."""
+    notify(conn)
     bump_revision(conn)

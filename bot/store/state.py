@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
+from bot.store.listen import notify
 from bot.store.tables import runtime, target_state
 
 
@@ -57,8 +58,10 @@ class StateStore:
         self._upsert(target, paused_reason=reason, paused_at=now)
 
     def resume(self, target: str) -> None:
-        """Let a paused target send again."""
+        """Let a paused target send again (a running daemon is told on PostgreSQL)."""
         self._upsert(target, paused_reason=None, paused_at=None)
+        with self.engine.begin() as conn:
+            notify(conn)
 
     def block(self, target: str, until: datetime, reason: str) -> None:
         """Send nothing to ``target`` before ``until`` (platform rate limit)."""

@@ -1,6 +1,6 @@
 """SQLAlchemy table definitions: articles, deliveries, attempts, staff actions, target state, feeds,
-approval messages, runtime, counters, revisions (corrections and takedowns of posts already
-out)."""
+approval messages, runtime, counters, workers and their target leases, revisions (corrections
+and takedowns of posts already out)."""
 
 from __future__ import annotations
 
@@ -243,3 +243,22 @@ counters = Table(
     Column("value", BigInteger, nullable=False),
 )
 """Counters moved by one atomic ``UPDATE ... SET value = value + 1`` (rows made by migrations)."""
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("target", String(200), primary_key=True),
+    Column("worker", String(100), nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)

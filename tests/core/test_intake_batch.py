@@ -17,9 +17,9 @@ def test_import_plans_once_for_the_batch(tmp_path: Path) -> None:
     replan = app.intake.on_change
     assert replan is not None
 
-    def counting() -> object:
+    def counting(**kwargs: object) -> object:
         calls.append(1)
-        return replan()
+        return replan(**kwargs)
 
     app.intake.on_change = counting
     lines = [json.dumps({"url": f"https://a.example/{i}", "title": f"Story {i}",
