@@ -11,7 +11,7 @@ from bot.api.auth import bearer
 from bot.api.models import PROBLEMS, Text
 from bot.daemon.runtime import Runtime
 from bot.domain.revisions import StoryChange
-from bot.reports.views import article_json, revision_json
+from bot.reports.views import article_json, in_line, revision_json
 
 router = APIRouter(prefix="/api", tags=["corrections"], dependencies=[Depends(bearer)],
                    responses={400: PROBLEMS[400], 401: PROBLEMS[401], 404: PROBLEMS[404],
@@ -58,6 +58,7 @@ def _app(request: Request) -> Runtime:
 
 def _article(app: Runtime, article_id: int) -> dict[str, Any]:
     article, deliveries = app.queue.get_article(article_id)
+    deliveries = in_line(app.queue, deliveries, app.clock.now())
     return article_json(article, deliveries, app.revisions.for_articles([article_id]))
 
 

@@ -14,7 +14,7 @@ from bot.domain.models import DeliveryState
 from bot.intake.queueing import draft_of
 from bot.intake.stories import queue_story
 from bot.reports.preview import preview_data
-from bot.reports.views import article_json, with_staff_actions
+from bot.reports.views import article_json, in_line, with_staff_actions
 from bot.store.desk import DeskStore
 
 router = APIRouter(prefix="/api", tags=["articles"], dependencies=[Depends(bearer)],
@@ -31,6 +31,7 @@ def crosspost(request: Request) -> Runtime:
 
 def _article(app: Runtime, article_id: int) -> dict[str, Any]:
     article, deliveries = app.queue.get_article(article_id)
+    deliveries = in_line(app.queue, deliveries, app.clock.now())
     actions = DeskStore(engine=app.engine).actions(article_id)
     return with_staff_actions(article_json(article, deliveries), actions)
 

@@ -12,7 +12,14 @@ import click
 from bot.cli.context import Context, emit, json_option, pass_ctx
 from bot.domain.errors import InputError
 from bot.domain.models import DeliveryState, Priority
-from bot.reports.views import article_json, article_text, local, outlook, with_staff_actions
+from bot.reports.views import (
+    article_json,
+    article_text,
+    in_line,
+    local,
+    outlook,
+    with_staff_actions,
+)
 
 if TYPE_CHECKING:
     from bot.daemon.runtime import Runtime
@@ -165,6 +172,7 @@ def show(ctx: Context, article_id: int, as_json: bool) -> None:
 
     app = ctx.app()
     article, deliveries = app.queue.get_article(article_id)
+    deliveries = in_line(app.queue, deliveries, app.clock.now())
     revisions = app.revisions.for_articles([article_id])
     actions = DeskStore(engine=app.engine).actions(article_id)
     emit(with_staff_actions(article_json(article, deliveries, revisions), actions), as_json,

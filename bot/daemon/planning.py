@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.config.settings import Settings
+from bot.domain.horizon import waiting_reason
 from bot.domain.models import Article, Delivery
 from bot.domain.ports import Clock
 from bot.domain.schedule import PendingItem, ScheduleRules, plan_target
 from bot.domain.schedule.parse import format_duration
 from bot.store.queue import QueueStore
 from bot.store.state import StateStore, TargetState
+
+__all__ = ["HORIZON", "PlanSummary", "Planner", "waiting_reason"]
 
 log = logging.getLogger("crosspost.planning")
 HISTORY = timedelta(days=2)
@@ -41,22 +44,18 @@ class _Tally:
     unplannable: int = 0
 
 
-def waiting_reason(horizon: int) -> str:
-    """The plan reason of a delivery waiting beyond the planning horizon."""
-    return (f"waiting: {horizon} posts are planned ahead of it; "
-            "it gets a time as places free up")
-
-
 class Planner:
     """Runs the pure schedule maths over what changed, one target at a time.
 
     Planning is proportional to the change, not to the queue: per target only the next
     ``horizon`` places carry a real time (the *horizon*); further pending deliveries wait
     without one, with a reason, and are pulled in best-first (the planner's own order) as the
-    horizon drains. A new story is planned against its targets' horizon only; a pass over a
-    target reads its horizon, and the waiting ones only when the horizon runs low (or on a
-    full pass: start-up, config reload). Plans are written with optimistic concurrency: a plan
-    from a snapshot never overwrites a delivery that changed since.
+    horizon drains. A new story (an editor's decision, a correction) is planned against its
+    targets' horizon only; a pass over a target reads its horizon, and the waiting ones only
+    when the horizon runs low, when one of them may go before the horizon's last planned time
+    (the daemon's pass after a lane: the horizon is refilled before it runs dry) or on a full
+    pass (start-up, config reload). Plans are written with optimistic concurrency: a plan from
+    a snapshot never overwrites a delivery that changed since.
     """
 
     def __init__(self, *, queue: QueueStore, state: StateStore, settings: Settings,
@@ -120,14 +119,23 @@ class Planner:
         low = self.horizon // 2 + 1
         for target in names:
             items = by_target[target]
-            # refill below half; a daemon pass also when too few of them may go now (the
-            # horizon holds stories scheduled for later while waiting ones may be due sooner)
-            few_ready = not articles and sum(_ready(d, a, now) for d, a in items.values()) < low
-            if full or len(items) < low or few_ready:
+            if full or len(items) < low or (not articles and self._sooner(target, items, now)):
                 self._refill(target, items, now, tally)
             if items:
                 self._plan(target, list(items.values()), states.get(target), now, tally)
         return PlanSummary(tally.planned, tally.expired, tally.unplannable)
+
+    def _sooner(self, target: str, items: dict[int, tuple[Delivery, Article]],
+                now: datetime) -> bool:
+        """Might a waiting delivery go before the horizon's last planned time? Asked on a
+        daemon pass when too few in the horizon may go now (it holds stories scheduled for
+        later): a waiting story may then be due sooner than some of them. One query that
+        stops at the first such delivery, instead of ranking the waiting ones on every pass."""
+        low = self.horizon // 2 + 1
+        if sum(_ready(d, a, now) for d, a in items.values()) >= low:
+            return False
+        until = max((d.planned_at for d, _ in items.values() if d.planned_at), default=now)
+        return self.queue.waiting_by(target, max(until, now))
 
     def _refill(self, target: str, items: dict[int, tuple[Delivery, Article]], now: datetime,
                 tally: _Tally) -> None:

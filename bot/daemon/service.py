@@ -304,19 +304,21 @@ class Daemon:
 
     # -- waking on queue changes ------------------------------------------------------------
     def _follow_changes(self) -> None:
-        """Wake on every queue change: stories this process queues (API, staff chat, feeds)
-        at once, other processes' through PostgreSQL ``LISTEN/NOTIFY``; on SQLite the watch
-        job sees other processes' changes by the queue revision."""
+        """Wake on every queue change: stories this process queues, decides or corrects (API,
+        staff chat, web desk, feeds) at once, other processes' through PostgreSQL
+        ``LISTEN/NOTIFY``; on SQLite the watch job sees other processes' changes by the queue
+        revision."""
         loop = asyncio.get_running_loop()
-        intake = self.app.intake
-        plan = intake.on_change
 
-        def changed(**kwargs: Any) -> object:
-            result = plan(**kwargs) if plan is not None else None
-            loop.call_soon_threadsafe(self._changed.set)
-            return result
+        def following(plan: Callable[..., object] | None) -> Callable[..., object]:
+            def changed(**kwargs: Any) -> object:
+                result = plan(**kwargs) if plan is not None else None
+                loop.call_soon_threadsafe(self._changed.set)
+                return result
+            return changed
 
-        intake.on_change = changed
+        for door in (self.app.intake, self.app.review, self.app.corrections):
+            door.on_change = following(door.on_change)
         self._followers.append(asyncio.create_task(self._on_changes(), name="queue-changes"))
         listener = QueueListener(engine=self.app.engine)
         if listener.available:
@@ -474,29 +476,39 @@ class Daemon:
                                 replace_existing=True, misfire_grace_time=None,
                                 max_instances=2, coalesce=True)  # serialized by the lock
 
-    async def _dispatch(self) -> None:
-        """Re-plan, then start a lane for each target with posts due now (lanes run on)."""
+    async def _dispatch(self, *, plan_first: bool = False) -> None:
+        """Start a lane for each target with posts due now (lanes run on).
+
+        Woken at a planned time, the posts due go first: their plans were made by the pass
+        after the last change or lane, and a pass before them would only make them late.
+        When nothing was due (a waiting story's time came, a rate limit ended), or with
+        ``plan_first`` (a lane ended: what it sent moves the next times and drains the
+        horizon), the targets are re-planned before looking for due posts.
+        """
         async with self._lock:
             dispatcher = self.app.dispatcher
             if dispatcher is None or self._stop.is_set():
                 return
             try:
-                await self._db(self.app.planner.replan, self._targets())
-                await dispatcher.run_due()
+                if plan_first or not await dispatcher.run_due():
+                    await self._db(self.app.planner.replan, self._targets())
+                    await dispatcher.run_due()
             except Exception:
                 log.exception("dispatch failed; will try again")
                 await asyncio.sleep(1)
         await self._reschedule_soon()
 
     def _lane_finished(self) -> None:
-        """A lane is done: re-plan what it leaves and start what is due, right away."""
+        """A lane is done: re-plan what it leaves (refilling the horizon it drained) and start
+        what is due, right away."""
         if self._scheduler is None or not self._scheduler.running or self._stop.is_set():
             return
         from apscheduler.triggers.date import DateTrigger
 
         self._scheduler.add_job(self._dispatch, DateTrigger(self.app.clock.now()), id="dispatch",
-                                replace_existing=True, misfire_grace_time=None,
-                                max_instances=2, coalesce=True)  # serialized by the lock
+                                kwargs={"plan_first": True}, replace_existing=True,
+                                misfire_grace_time=None, max_instances=2,
+                                coalesce=True)  # serialized by the lock
 
     async def _reschedule_soon(self) -> None:
         if self._scheduler is not None and self._scheduler.running:

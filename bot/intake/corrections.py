@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from bot.compose.corrections import correction_for
@@ -25,15 +25,17 @@ class Corrections:
     """Edits, takedowns and confirmations of stored stories."""
 
     def __init__(self, *, intake: Intake, revisions: RevisionStore, clock: Clock,
-                 on_change: Callable[[], object] | None = None) -> None:
+                 on_change: Callable[..., object] | None = None) -> None:
         self.intake = intake
         self.revisions = revisions
         self.clock = clock
         self.on_change = on_change
 
-    def _changed(self) -> None:
+    def _changed(self, article_id: int, targets: Collection[str]) -> None:
+        """Have the story planned on its targets only (a takedown frees places in their
+        horizons, a confirmation moves their history), not the whole queue."""
         if self.on_change is not None:
-            self.on_change()
+            self.on_change(targets=sorted(set(targets)), articles=[article_id])
 
     def edit(self, article_id: int, change: StoryChange) -> list[Revision]:
         """Store new fields of a story and compose every target's post again.
@@ -70,7 +72,7 @@ class Corrections:
         log.info("story edited", extra={"article": article_id, "changed": ",".join(change.changed),
                                         "by": change.requested_by,
                                         "corrections": sum(r.open for r in made)})
-        self._changed()
+        self._changed(article_id, [d.target for d in found])
         return made
 
     def takedown(self, article_id: int, *, reason: str | None, requested_by: str) -> list[Revision]:
@@ -79,7 +81,7 @@ class Corrections:
                                        reason=reason or None, now=self.clock.now())
         log.info("story taken down", extra={"article": article_id, "by": requested_by,
                                             "reason": reason, "deletes": sum(r.open for r in made)})
-        self._changed()
+        self._changed(article_id, [r.target for r in made])
         return made
 
     def confirm(self, article_id: int, target: str, *, post_id: str | None = None,
@@ -93,5 +95,5 @@ class Corrections:
                                       now=self.clock.now())
         log.info("delivery confirmed", extra={"article": article_id, "target": target,
                                               "by": requested_by, "outcome": made.outcome})
-        self._changed()
+        self._changed(article_id, [target])
         return made

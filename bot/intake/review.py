@@ -9,7 +9,7 @@ The daemon calls ``settle_timeouts`` to apply ``[approval] timeout``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from bot.compose.edits import edited_post
@@ -61,7 +61,7 @@ class Review:
     """Editors' decisions on a story's waiting deliveries, and the timeout's."""
 
     def __init__(self, *, approvals: ApprovalStore, queue: QueueStore, settings: Settings,
-                 clock: Clock, on_change: Callable[[], object] | None = None) -> None:
+                 clock: Clock, on_change: Callable[..., object] | None = None) -> None:
         self.approvals = approvals
         self.queue = queue
         self.settings = settings
@@ -115,7 +115,8 @@ class Review:
             log.info("approval timed out", extra={"delivery": s.delivery_id,
                                                   "decision": s.decision.value})
         if touched:
-            self._changed()
+            targets = {d.target for a in touched for d in self.queue.get_article(a)[1]}
+            self._changed(targets, touched)
         return touched
 
     # -- helpers --------------------------------------------------------------------------
@@ -155,12 +156,14 @@ class Review:
                                                [d for d in found if d.target in targets]))
         log.info("decided", extra={"article": article_id, "decision": decision.value,
                                    "targets": ",".join(done), "by": by, "via": via})
-        self._changed()
+        self._changed(done, [article_id])
         return Decided(article_id, decision, done)
 
-    def _changed(self) -> None:
+    def _changed(self, targets: Collection[str], articles: Collection[int]) -> None:
+        """Have the decided stories planned on their targets only (an approved delivery
+        against its target's horizon), not the whole queue."""
         if self.on_change is not None:
-            self.on_change()
+            self.on_change(targets=sorted(targets), articles=list(articles))
 
 
 def decision_line(d: Delivery) -> str:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.horizon import place_reason, waits_for_place
 from bot.domain.models import Article, Delivery
 from bot.domain.revisions import Revision
 from bot.store.desk import StaffAction
+from bot.store.queue import QueueStore
 
 Revisions = Mapping[int, Sequence[Revision]]
 
@@ -63,6 +66,18 @@ def delivery_json(d: Delivery, revisions: Sequence[Revision] = ()) -> dict[str, 
         ],
         "revisions": [revision_json(r) for r in revisions],
     }
+
+
+def in_line(queue: QueueStore, deliveries: list[Delivery], now: datetime) -> list[Delivery]:
+    """``deliveries`` as staff read them one story at a time: each waiting beyond its target's
+    planning horizon says its place in line, counted now (one counting query per such
+    delivery), instead of the fixed reason the planner stored. For detail views; lists show
+    the stored reason."""
+    out = []
+    for d in deliveries:
+        where = queue.place_in_line(d.id, now) if waits_for_place(d) else None
+        out.append(replace(d, plan_reason=place_reason(d.target, *where)) if where else d)
+    return out
 
 
 def approval_json(d: Delivery) -> dict[str, Any] | None:

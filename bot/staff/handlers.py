@@ -17,6 +17,7 @@ from bot.intake.queueing import draft_of
 from bot.intake.stories import queue_story
 from bot.reports.preview import preview_data
 from bot.reports.status import status_data, status_text
+from bot.reports.views import in_line
 from bot.staff import replies
 from bot.staff.approvals import NOT_APPROVER, ApprovalDesk
 from bot.staff.corrections import StaffCorrections
@@ -98,6 +99,8 @@ class StaffHandlers:
             added = await asyncio.to_thread(queue_story, self.app.intake, {"url": url}, source=source)
             article, deliveries = await asyncio.to_thread(self.app.queue.get_article,
                                                           added.article_id)
+            deliveries = await asyncio.to_thread(in_line, self.app.queue, deliveries,
+                                                 self.app.clock.now())
         except FetchError as exc:
             await self.say(update, context, f"I could not read that link: {exc}\n"
                                             "Nothing was queued.")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, case, exists, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -100,14 +100,41 @@ _SET_PLAN_SEEN = _SET_PLAN.where(
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-_URGENCY = case(
-    {Priority.BREAKING.value: 0, Priority.HIGH.value: 1, Priority.NORMAL.value: 2},
-    value=articles.c.priority, else_=3,
-)
-_STORY_BASE = func.coalesce(articles.c.published_at, articles.c.created_at)
-# when a story counts from: published (else queued), or when staff sent it again on purpose
-_STORY_TIME = case((deliveries.c.requeued_at > _STORY_BASE, deliveries.c.requeued_at),
-                   else_=_STORY_BASE)
+def _urgency(a: Any) -> Any:
+    """Breaking, high, normal priority as 0, 1, 2 (of the articles table or an alias)."""
+    return case({Priority.BREAKING.value: 0, Priority.HIGH.value: 1, Priority.NORMAL.value: 2},
+                value=a.c.priority, else_=3)
+
+
+def _story_time(d: Any, a: Any) -> Any:
+    """When a story counts from: published (else queued), or when staff sent it again on
+    purpose (of a delivery ``d`` and its story ``a``, tables or aliases)."""
+    base = func.coalesce(a.c.published_at, a.c.created_at)
+    return case((d.c.requeued_at > base, d.c.requeued_at), else_=base)
+
+
+_URGENCY = _urgency(articles)
+_STORY_TIME = _story_time(deliveries, articles)
+
+
+def _line(d: Any, a: Any, now: datetime) -> list[tuple[Any, bool]]:
+    """The order waiting deliveries (``d``, their story ``a``) get places in, as sort keys,
+    each with ``True`` when later values sort first: those that may go now before those held
+    by ``not_before`` (soonest first), then breaking, high, normal priority, then the newest
+    story, then the oldest delivery."""
+    held = and_(a.c.not_before.is_not(None), a.c.not_before > now)
+    soonest = case((held, a.c.not_before), else_=literal(_EPOCH, UTCDateTime()))
+    return [(case((held, 1), else_=0), False), (soonest, False), (_urgency(a), False),
+            (_story_time(d, a), True), (d.c.id, False)]
+
+
+def _ahead(one: Sequence[tuple[Any, bool]], other: Sequence[tuple[Any, bool]]) -> Any:
+    """SQL truth of "``one`` sorts before ``other``" for two rows' ``_line`` keys."""
+    before: Any = None
+    for (mine, later_first), (theirs, _) in zip(reversed(one), reversed(other), strict=True):
+        first = mine > theirs if later_first else mine < theirs
+        before = first if before is None else or_(first, and_(mine == theirs, before))
+    return before
 
 
 class QueueStore:
@@ -293,14 +320,46 @@ class QueueStore:
         """Up to ``limit`` pending deliveries of ``target`` without a planned time, best first:
         those that may go now (breaking, high, normal priority, then the newest story: the order
         the planner gives places in), then those held by ``not_before``, soonest first."""
-        held = and_(articles.c.not_before.is_not(None), articles.c.not_before > now)
-        ready_first = case((held, 1), else_=0)
-        soonest = case((held, articles.c.not_before), else_=None)
         return self._planning_rows(
             and_(deliveries.c.state == S.PENDING.value, deliveries.c.target == target,
                  deliveries.c.planned_at.is_(None)),
-            order=(ready_first, soonest.asc(), _URGENCY, _STORY_TIME.desc(), deliveries.c.id),
+            order=[key.desc() if later_first else key
+                   for key, later_first in _line(deliveries, articles, now)],
             limit=limit)
+
+    def place_in_line(self, delivery_id: int, now: datetime) -> tuple[int, int] | None:
+        """Where a pending delivery without a planned time stands on its target: its place
+        among the waiting ones (1: the next to get a time), in the order the planner pulls
+        them in (``waiting``), and how many of the target's pending deliveries hold a planned
+        time; ``None`` when it is not waiting. One counting query, nothing listed."""
+        me, mine = deliveries.alias("me"), articles.alias("mine")
+        ahead = _ahead(_line(deliveries, articles, now), _line(me, mine, now))
+        timed = deliveries.c.planned_at >= _EPOCH
+        query = (
+            select(func.count(case((timed, 1))),
+                   func.count(case((and_(deliveries.c.planned_at.is_(None), ahead), 1))),
+                   func.count(case((deliveries.c.id == me.c.id, 1))))
+            .select_from(deliveries.join(articles, articles.c.id == deliveries.c.article_id))
+            .join(me, and_(me.c.target == deliveries.c.target, me.c.id == delivery_id))
+            .join(mine, mine.c.id == me.c.article_id)
+            .where(deliveries.c.state == S.PENDING.value, me.c.state == S.PENDING.value,
+                   me.c.planned_at.is_(None)))
+        with self.engine.connect() as conn:
+            planned, before, found = conn.execute(query).one()
+        return (int(before) + 1, int(planned)) if found else None
+
+    def waiting_by(self, target: str, until: datetime) -> bool:
+        """Whether a pending delivery of ``target`` without a planned time may go by ``until``
+        (its story's ``not_before`` and its retry time, if any, are not later)."""
+        query = (select(deliveries.c.id)
+                 .join(articles, articles.c.id == deliveries.c.article_id)
+                 .where(deliveries.c.state == S.PENDING.value, deliveries.c.target == target,
+                        deliveries.c.planned_at.is_(None),
+                        or_(articles.c.not_before.is_(None), articles.c.not_before <= until),
+                        or_(deliveries.c.retry_at.is_(None), deliveries.c.retry_at <= until))
+                 .limit(1))
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
 
     def _planning_rows(self, where: Any, *, order: Sequence[Any] = (), limit: int | None = None
                        ) -> list[tuple[Delivery, Article]]:

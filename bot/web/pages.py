@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from bot.config.settings import TargetConfig
 from bot.domain.errors import NotFoundError
 from bot.domain.models import Article, Delivery, DeliveryState, Platform
-from bot.reports.views import article_state
+from bot.reports.views import article_state, in_line
 from bot.store.desk import EDITABLE, Page, StaffAction
 from bot.web.context import Desk, desk_of
 from bot.web.posts import PartView, editorial, is_photo, measure
@@ -109,6 +109,7 @@ async def queue_page(
 
 def _story(desk: Desk, article_id: int) -> tuple[Article, list[DeliveryView], list[StaffAction]]:
     article, deliveries = desk.app.queue.get_article(article_id)
+    deliveries = in_line(desk.app.queue, deliveries, desk.app.clock.now())
     actions = desk.store.actions(article_id)
     configured = {t.name: t for t in desk.app.settings.targets}
     views = [delivery_view(d, configured.get(d.target), actions, article) for d in deliveries]

@@ -101,6 +101,24 @@ def test_import_reports_bad_lines_and_keeps_good_ones(project: Project) -> None:
     assert "priority" in data["errors"][2]["error"]
 
 
+def test_show_gives_a_waiting_story_its_place_in_line(project: Project) -> None:
+    """Beyond the 32 planned places of a target, ``queue show`` says where a story stands in
+    line (text and JSON); the oldest of forty stories queued together is 8th, and one of the
+    newest shows its planned time."""
+    lines = [json.dumps({"url": f"https://a.example/{i}", "title": f"Story {i}", "text": BODY,
+                         "targets": ["tg"]}) for i in range(40)]
+    (project.root / "in.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    assert project.run("queue", "import", "in.jsonl").code == 0
+    r = project.run("queue", "show", "1")
+    assert r.code == 0, r.err
+    assert "not planned yet: waiting: 8th in line for tg (32 posts planned ahead)" in r.out
+    (d,) = project.run("queue", "show", "1", "--json").json()["deliveries"]
+    assert d["plan_reason"].startswith("waiting: 8th in line for tg (32 posts planned ahead)")
+    assert d["outlook"].startswith("not planned yet: waiting: 8th in line")
+    (newest,) = project.run("queue", "show", "40", "--json").json()["deliveries"]
+    assert newest["planned_at"] is not None and "in line" not in (newest["plan_reason"] or "")
+
+
 def test_cancel_and_retry(project: Project) -> None:
     """cancel stops pending deliveries; retry brings them back to pending."""
     project.run("queue", "add", "https://a.example/c", "--title", "C", "--body-file", "body.txt")

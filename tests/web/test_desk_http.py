@@ -219,6 +219,31 @@ def desk_app_actions(app: App) -> list[tuple[str, str, int | None]]:
     return [(a.actor, a.action, a.delivery_id) for a in DeskStore(engine=app.engine).actions(1)]
 
 
+def test_the_story_page_and_the_api_say_a_waiting_storys_place(desk_app: App) -> None:
+    """With one planned place per target, two more stories wait on each target, the newest
+    first in line: the story page and the API's story say so; the planned one its time."""
+    from bot.daemon.planning import Planner
+
+    app = desk_app
+    app.planner = Planner(queue=app.queue, state=app.state, settings=app.settings,
+                          clock=app.clock, horizon=1)
+    app.intake.on_change = app.planner.replan
+    app.intake.import_lines([f'{{"url": "https://example.org/{n}", "title": "Story {n}", '
+                             f'"text": "{BODY}"}}' for n in ("two", "three")])
+    client, _ = signed_in(app, "victor")
+    for story, place in ((3, "1st"), (2, "2nd")):
+        page = " ".join(client.get(f"/stories/{story}").text.split())
+        for target in ("tg", "xa"):
+            assert (f"Not planned yet: waiting: {place} in line for {target} (1 post planned "
+                    "ahead)") in page
+        data = client.get(f"/api/articles/{story}", headers={"Authorization": "Bearer t"}).json()
+        assert [d["plan_reason"] for d in data["deliveries"]] == [
+            f"waiting: {place} in line for {t} (1 post planned ahead); it gets a time as places "
+            "free up" for t in ("tg", "xa")]
+    page = " ".join(client.get("/stories/1").text.split())
+    assert "Planned for" in page and "in line" not in page
+
+
 def test_cancel_and_retry_record_who_moved_which_delivery(desk_app: App) -> None:
     """Cancel and retry move the deliveries and note the editor on each one that moved, shown on
     the story page and in the API's story (as in ``queue show --json``)."""
