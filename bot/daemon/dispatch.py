@@ -37,11 +37,20 @@ from bot.domain.pacing import SlidingWindow
 from bot.domain.ports import Clock, Publisher, PublishRequest
 from bot.domain.retry import Action, RetryPolicy, decide
 from bot.domain.revisions import DEFAULT_CORRECTION_TEMPLATE, Revision
-from bot.store.queue import QueueStore
+from bot.store.queue import Published, QueueStore
 from bot.store.state import StateStore
 
 log = logging.getLogger("crosspost.dispatch")
 S = DeliveryState
+
+
+@dataclass(frozen=True)
+class _Unrecorded:
+    """A publish whose ``published`` record rides on its lane's next claim."""
+
+    delivery: Delivery
+    done: Published
+    elapsed: float | None  # seconds from the start of the attempt to the platform's answer
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,7 @@ class Dispatcher:
         self.attempts = 0
         self.published = 0  # deliveries this dispatcher saw through to ``published``
         self._active: set[int] = set()
+        self._unrecorded: dict[str, _Unrecorded] = {}  # target → its lane's last publish
         self._claimed: dict[int, datetime] = {}
         self._halted: set[str] = set()
         self._tasks: dict[str, asyncio.Task[int]] = {}
@@ -226,7 +236,14 @@ class Dispatcher:
                         revisions: list[Revision] | None = None) -> int:
         """Apply due ``revisions``, then send ``items``, in order until done, halted or paced;
         a paced lane ends and comes back when its limit allows, with a fresh (breaking-first)
-        list of what is due."""
+        list of what is due. The lane's last publish is recorded before it ends."""
+        try:
+            return await self._lane_steps(lane, items, revisions)
+        finally:
+            await self._record(lane.target)
+
+    async def _lane_steps(self, lane: Lane, items: list[Delivery],
+                          revisions: list[Revision] | None) -> int:
         sent = 0
         self._halted.discard(lane.target)
         self._wake.pop(lane.target, None)
@@ -300,18 +317,23 @@ class Dispatcher:
     async def send(self, lane: Lane, d: Delivery) -> bool:
         """One attempt: commit ``sending`` first, then call the platform, then record.
 
-        Returns False when the delivery could not be claimed (re-planned, cancelled or taken).
+        A publish is recorded together with the lane's next claim (one commit per post); the
+        delivery stays in hand (``sending``, never recovered by this process) until then, and
+        a lane records its last one before it ends. Returns False when the delivery could not
+        be claimed (re-planned, cancelled or taken).
         """
         attempt_id = uuid.uuid4().hex
         started = time.perf_counter()
+        if d.image_url:  # no publish waits to be recorded while an image is fetched
+            await self._record(lane.target)
         image = await self._image(lane, d)
         claimed_at = self.clock.now()
-        if not await asyncio.to_thread(self.queue.claim, d.id, attempt_id, claimed_at,
-                                       worker=self.fence):
+        if not await self._claim(lane.target, d, attempt_id, claimed_at):
             return False
         self.attempts += 1
         self._active.add(d.id)
         self._claimed[d.id] = claimed_at
+        held = False
         try:
             _log(d, "sending", attempt=attempt_id[:8])
             request = self._request(lane, d, attempt_id, image)
@@ -327,13 +349,64 @@ class Dispatcher:
                 err = UncertainError(f"unexpected error: {exc!r}")
                 await self._failed(lane, d, attempt_id, request, err)
             else:
-                await self._published(d, attempt_id, receipt, "published", started,
-                                      image.error)
+                done = Published(d.id, attempt_id, receipt, self.clock.now(), claimed_at,
+                                 image.error)
+                self._unrecorded[lane.target] = _Unrecorded(d, done,
+                                                            time.perf_counter() - started)
+                held = True
                 await self._respect_budget(lane)
         finally:
-            self._active.discard(d.id)
+            if not held:
+                self._active.discard(d.id)
             self._claimed.pop(d.id, None)
         return True
+
+    async def _claim(self, target: str, d: Delivery, attempt_id: str, now: datetime) -> bool:
+        """Claim ``d``, in the same commit as the record of the lane's previous publish."""
+        prior = self._unrecorded.pop(target, None)
+        if prior is None:
+            return bool(await asyncio.to_thread(self.queue.claim, d.id, attempt_id, now,
+                                                worker=self.fence))
+        try:
+            recorded, took = await asyncio.to_thread(functools.partial(
+                self.queue.published_then_claim, prior.done, d.id, attempt_id, now,
+                worker=self.fence))
+        except BaseException:
+            self._unrecorded[target] = prior  # recorded alone when the lane ends
+            raise
+        self._recorded(prior, recorded)
+        return bool(took)
+
+    async def _record(self, target: str) -> None:
+        """Record the lane's publish that still waits for its record (its own commit)."""
+        prior = self._unrecorded.pop(target, None)
+        if prior is None:
+            return
+        done = prior.done
+        try:
+            recorded = await asyncio.to_thread(functools.partial(
+                self.queue.finish, done.delivery_id, done.attempt_id, state=S.PUBLISHED,
+                now=done.at, outcome=done.outcome, started_at=done.started_at,
+                receipt=done.receipt, image_error=done.image_error))
+        except BaseException:
+            self._active.discard(done.delivery_id)  # left ``sending``: recovery settles it
+            raise
+        self._recorded(prior, recorded)
+
+    def _recorded(self, prior: _Unrecorded, recorded: bool) -> None:
+        d, done = prior.delivery, prior.done
+        self._active.discard(d.id)
+        if not recorded:
+            log.warning("attempt no longer owns its delivery; outcome not recorded",
+                        extra={"article": d.article_id, "target": d.target, "delivery": d.id,
+                               "attempt": done.attempt_id[:8]})
+            return
+        self.published += 1
+        receipt = done.receipt
+        _log(d, "published", post_id=receipt.post_ids[0] if receipt.post_ids else None,
+             permalink=receipt.permalink)
+        if self.on_published and prior.elapsed is not None:
+            self.on_published(d, prior.elapsed)
 
     async def _respect_budget(self, lane: Lane) -> None:
         """Stop before the platform has to say 429: honour what its rate-limit headers say."""
@@ -358,16 +431,14 @@ class Dispatcher:
         return done
 
     async def _published(self, d: Delivery, attempt_id: str, receipt: PublishReceipt,
-                         outcome: str, started: float | None = None,
-                         image_error: str | None = None) -> None:
-        if not await self._finish(d, attempt_id, state=S.PUBLISHED, now=self.clock.now(),
-                                  outcome=outcome, receipt=receipt, image_error=image_error):
-            return
-        self.published += 1
-        _log(d, "published", post_id=receipt.post_ids[0] if receipt.post_ids else None,
-             permalink=receipt.permalink)
-        if self.on_published and started is not None:
-            self.on_published(d, time.perf_counter() - started)
+                         outcome: str) -> None:
+        """Record a publish found by reconciliation at once."""
+        started = self._claimed.get(d.id, d.updated_at)
+        done = Published(d.id, attempt_id, receipt, self.clock.now(), started, None, outcome)
+        recorded = await asyncio.to_thread(functools.partial(
+            self.queue.finish, d.id, attempt_id, state=S.PUBLISHED, now=done.at,
+            outcome=outcome, started_at=started, receipt=receipt))
+        self._recorded(_Unrecorded(d, done, None), recorded)
 
     # -- failures, reconciliation and recovery of interrupted sends ------------------------
     async def _failed(self, lane: Lane, d: Delivery, attempt_id: str, request: PublishRequest,

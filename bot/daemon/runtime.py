@@ -53,5 +53,6 @@ class Runtime:
             self.images.close()
 
     def dispose(self) -> None:
-        """Release the database engine."""
+        """Release the database engine (and the connections held for sending)."""
+        self.queue.close()
         self.engine.dispose()

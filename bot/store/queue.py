@@ -26,6 +26,7 @@ from bot.domain.models import (
 from bot.store.listen import notify
 from bot.store.revision import bump_revision, read_revision
 from bot.store.rows import article_from_row, attempt_from_row, delivery_from_row
+from bot.store.sending import SendPath
 from bot.store.tables import UTCDateTime, articles, attempts, deliveries, leases
 
 S = DeliveryState
@@ -40,6 +41,27 @@ class NewDelivery:
     platform: Platform
     post: Post
     waits_for: str | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    """A post the platform took, to be recorded as ``published`` by the attempt that sent it."""
+
+    delivery_id: int
+    attempt_id: str
+    receipt: PublishReceipt
+    at: datetime
+    started_at: datetime
+    image_error: str | None = None
+    outcome: str = "published"
+
+    def values(self) -> dict[str, object]:
+        """The parameters of the ``published`` update."""
+        r = self.receipt
+        return {"did": self.delivery_id, "aid": self.attempt_id, "now": self.at,
+                "pid": r.post_ids[0] if r.post_ids else None, "ids": list(r.post_ids),
+                "link": r.permalink, "image_error": self.image_error or r.image_error,
+                "media_id": r.media_ids[0] if r.media_ids else None}
 
 
 def with_url() -> Select[Any]:
@@ -143,6 +165,13 @@ class QueueStore:
     def __init__(self, *, engine: Engine, durable_claims: bool = True) -> None:
         self.engine = engine
         self.durable_claims = durable_claims
+        self.sends = SendPath(engine=engine, durable_claims=durable_claims, claim=_CLAIM,
+                              claim_leased=_CLAIM_LEASED, part=_PART, published=_PUBLISHED,
+                              mine=_MINE)
+
+    def close(self) -> None:
+        """Release the connections held for the send path."""
+        self.sends.close()
 
     # -- articles -------------------------------------------------------------------------
     def add_article(
@@ -507,21 +536,15 @@ class QueueStore:
         """``pending`` → ``sending`` with a fresh attempt id, committed before any API call;
         with ``worker`` (PostgreSQL, several workers) only while it holds the target's lease."""
         params = {"did": delivery_id, "aid": attempt_id, "now": now}
-        with self.engine.begin() as conn:
-            if self.durable_claims and conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA synchronous=FULL")  # survive a power loss too
-            if worker is not None:
-                n = conn.execute(_CLAIM_LEASED, params | {"worker": worker}).rowcount
-            else:
-                n = conn.execute(_CLAIM, params).rowcount
-        return bool(n)
+        if worker is not None:
+            return self.sends.claim(params | {"worker": worker}, leased=True)
+        return self.sends.claim(params, leased=False)
 
     def record_part(self, delivery_id: int, attempt_id: str, sent_ids: Sequence[str],
                     now: datetime) -> None:
         """Remember the ids of the parts sent so far (a thread resumes after them)."""
-        with self.engine.begin() as conn:
-            conn.execute(_PART, {"did": delivery_id, "aid": attempt_id,
-                                 "ids": list(sent_ids), "now": now})
+        self.sends.record_part({"did": delivery_id, "aid": attempt_id, "ids": list(sent_ids),
+                                "now": now})
 
     def finish(
         self,
@@ -545,41 +568,37 @@ class QueueStore:
         finish it, so a late or duplicate finish changes nothing.
         """
         key = {"did": delivery_id, "aid": attempt_id, "now": now}
+        attempt = _attempt(delivery_id, attempt_id, started_at or now, now, outcome,
+                           error_kind, error)
         if receipt is not None:
-            stmt = _PUBLISHED
-            params: dict[str, object] = key | {
-                "pid": receipt.post_ids[0] if receipt.post_ids else None,
-                "ids": list(receipt.post_ids), "link": receipt.permalink,
-                "image_error": image_error or receipt.image_error,
-                "media_id": receipt.media_ids[0] if receipt.media_ids else None}
-        else:
-            values: dict[str, object] = {"state": state.value, "updated_at": now}
-            if error is not None:
-                values.update(last_error=error, error_kind=error_kind)
-            if image_error is not None:
-                values["image_error"] = image_error
-            if state is S.PENDING:
-                values.update(planned_at=planned_at, retry_at=planned_at)
-            if plain_text is not None:
-                values["plain_text"] = plain_text
-            if error_kind == "transient":  # only these count towards retry.max_attempts
-                values["retries"] = deliveries.c.retries + 1
-            stmt = update(deliveries).where(*_MINE).values(**values)
-            params = key
-        with self.engine.begin() as conn:
-            if self.durable_claims and conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")  # losing this one is safe
-            elif conn.dialect.name == "postgresql":
-                # Only the claim must be durable before the API call. Should the server lose
-                # this commit in a crash, the row stays `sending` and is reconciled: never resent.
-                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            n = conn.execute(stmt, params).rowcount
-            if n:
-                conn.execute(insert(attempts), {
-                    "delivery_id": delivery_id, "attempt_id": attempt_id,
-                    "started_at": started_at or now, "finished_at": now, "outcome": outcome,
-                    "error_kind": error_kind, "error": error})
-        return bool(n)
+            done = Published(delivery_id, attempt_id, receipt, now, started_at or now,
+                             image_error, outcome)
+            return self.sends.finish(done.values(), {}, key, attempt)
+        values: dict[str, object] = {"state": state.value, "updated_at": now}
+        if error is not None:
+            values.update(last_error=error, error_kind=error_kind)
+        if image_error is not None:
+            values["image_error"] = image_error
+        if state is S.PENDING:
+            values.update(planned_at=planned_at, retry_at=planned_at)
+        if plain_text is not None:
+            values["plain_text"] = plain_text
+        if error_kind == "transient":  # only these count towards retry.max_attempts
+            values["retries"] = None  # the statement adds one
+        return self.sends.finish(None, values, key, attempt)
+
+    def published_then_claim(self, done: Published, delivery_id: int, attempt_id: str,
+                             now: datetime, *, worker: str | None = None) -> tuple[bool, bool]:
+        """``finish`` for a publish (``done``) and ``claim`` for the next delivery, in one
+        commit as durable as a claim: a lane's posts cost one commit each. Returns whether
+        the publish was recorded and whether the claim took."""
+        claim = {"did": delivery_id, "aid": attempt_id, "now": now}
+        if worker is not None:
+            claim["worker"] = worker
+        attempt = _attempt(done.delivery_id, done.attempt_id, done.started_at, done.at,
+                           done.outcome, None, None)
+        return self.sends.published_then_claim(done.values(), attempt, claim,
+                                               leased=worker is not None)
 
     def in_flight(self) -> list[Delivery]:
         """Deliveries left ``sending`` (the process died mid-send): outcome unknown."""
@@ -650,6 +669,12 @@ class QueueStore:
                 .order_by(deliveries.c.updated_at.desc()).limit(limit)
             ).mappings().all()
         return [delivery_from_row(r) for r in rows]
+
+
+def _attempt(delivery_id: int, attempt_id: str, started_at: datetime, now: datetime,
+             outcome: str, error_kind: str | None, error: str | None) -> dict[str, object]:
+    return {"delivery_id": delivery_id, "attempt_id": attempt_id, "started_at": started_at,
+            "finished_at": now, "outcome": outcome, "error_kind": error_kind, "error": error}
 
 
 def _new_delivery_row(article_id: int, d: NewDelivery, now: datetime) -> dict[str, object]:

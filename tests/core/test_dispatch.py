@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,8 +21,9 @@ from bot.domain.errors import (
     UncertainError,
 )
 from bot.domain.models import ArticleDraft, DeliveryState, Platform, Post, PublishReceipt
-from bot.domain.ports import ManualClock
+from bot.domain.ports import ManualClock, PublishRequest
 from bot.domain.retry import RetryPolicy
+from bot.store.queue import QueueStore
 from bot.wiring import build_app
 from tests.conftest import make_settings
 from tests.core.fake_publisher import RecordingPublisher
@@ -336,3 +338,100 @@ def test_fractional_bot_rate_is_honoured() -> None:
     assert window.wait_time(102.0) == 0.0
     assert Pacers(per_second=2.5).per_bot() == (2, pytest.approx(0.8))
     assert Pacers(per_second=30).per_bot() == (30, 1.0)
+
+
+class CountingQueue(QueueStore):
+    """The real store, counting the commits of the send path (and failing one on request)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.calls: list[str] = []
+        self.fail_next_merge = False
+
+    def claim(self, *args: Any, **kwargs: Any) -> bool:
+        self.calls.append("claim")
+        return super().claim(*args, **kwargs)
+
+    def finish(self, *args: Any, **kwargs: Any) -> bool:
+        self.calls.append("finish")
+        return super().finish(*args, **kwargs)
+
+    def published_then_claim(self, *args: Any, **kwargs: Any) -> tuple[bool, bool]:
+        if self.fail_next_merge:
+            self.fail_next_merge = False
+            raise OSError("disk went away")
+        self.calls.append("published+claim")
+        return super().published_then_claim(*args, **kwargs)
+
+
+def _counting(rig: Rig) -> CountingQueue:
+    """Give the rig's dispatcher a counting store on the same database."""
+    queue = CountingQueue(engine=rig.app.engine)
+    rig.dispatcher.queue = queue
+    return queue
+
+
+def test_a_lane_commits_once_per_post(rig: Rig) -> None:
+    """Three posts on one lane cost one commit each: the first claim alone, each later claim
+    carrying the previous post's record, and the last record when the lane ends; every
+    post ends published with its attempt recorded."""
+    queue = _counting(rig)
+    for n in (1, 2, 3):
+        rig.add(n, targets=("tg",))
+    assert rig.run() == 3
+    assert queue.calls == ["claim", "published+claim", "published+claim", "finish"]
+    for n in (1, 2, 3):
+        assert rig.state(n, "tg") == (S.PUBLISHED, None)
+        _, ds = rig.app.queue.get_article(n)
+        assert [a.outcome for a in ds[0].history] == ["published"]
+    assert rig.dispatcher.published == 3
+
+
+def test_a_publish_waiting_for_its_record_is_not_recovered(rig: Rig) -> None:
+    """While a lane's last publish waits to be recorded with the next claim, the periodic
+    recovery of interrupted sends leaves it alone (it is published, not needs_review)."""
+    for n in (1, 2):
+        rig.add(n, targets=("tg",))
+    pub = rig.pubs["tg"]
+    inner = pub.publish
+    recovered: list[int] = []
+
+    async def publish(request: PublishRequest) -> PublishReceipt:
+        if len(pub.sent) == 1:  # the second post: the first one is not recorded yet
+            recovered.append(await rig.dispatcher.recover())
+        return await inner(request)
+
+    pub.publish = publish  # type: ignore[method-assign]
+    assert rig.run() == 2
+    assert recovered == [0]
+    assert rig.state(1, "tg") == (S.PUBLISHED, None)
+    assert rig.state(2, "tg") == (S.PUBLISHED, None)
+
+
+def test_a_failed_merged_commit_still_records_the_publish(rig: Rig) -> None:
+    """When the commit that records a publish and claims the next post fails, the publish is
+    recorded on its own as the lane ends, and the next post stays pending for a later pass."""
+    queue = _counting(rig)
+    for n in (1, 2):
+        rig.add(n, targets=("tg",))
+    queue.fail_next_merge = True
+    assert rig.run() == 1
+    assert rig.state(1, "tg") == (S.PUBLISHED, None)
+    assert rig.state(2, "tg")[0] is S.PENDING
+    assert len(rig.pubs["tg"].sent) == 1
+    assert rig.run() == 1
+    assert rig.state(2, "tg") == (S.PUBLISHED, None)
+
+
+def test_a_story_with_an_image_is_claimed_after_the_record(rig: Rig) -> None:
+    """Before a post with an image (fetched and uploaded before its claim), the previous
+    publish is recorded on its own: no record waits on an image download."""
+    queue = _counting(rig)
+    rig.add(1, targets=("xa",))
+    draft = ArticleDraft(url="https://a.example/2", title="Story 2", targets=("xa",),
+                         text="First sentence here. Second one.",
+                         image_url="https://img.example/2.jpg")
+    rig.app.intake.add(draft)
+    assert rig.run() == 2
+    assert queue.calls == ["claim", "finish", "claim", "finish"]
+    assert rig.state(2, "xa") == (S.PUBLISHED, None)
