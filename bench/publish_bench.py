@@ -4,7 +4,9 @@ Starts the fake Telegram Bot API and fake X API v2 as separate processes (so the
 bot's), then, per platform and in one run:
 
 * ceiling: the same client library (python-telegram-bot ``Bot.send_message`` / tweepy
-  ``Client.create_tweet``) sending N posts one at a time, no bot;
+  ``Client.create_tweet``) sending N posts one at a time, no bot: the posts the bot composes
+  for the same kind of stories, with the options it sends, so the fake server does the same work
+  per request;
 * bot: N stories queued, then the daemon's ``run_once`` publishing them through the real adapters
   with the full exactly-once bookkeeping, on SQLite and (when a URL is given) PostgreSQL.
 
@@ -60,37 +62,54 @@ def reset(url: str) -> None:
     httpx.post(f"{url}/_fake/reset")
 
 
-async def ceiling_telegram(url: str, n: int, run: int) -> float:
-    """Raw python-telegram-bot: n messages one at a time; returns messages/s."""
-    from telegram import Bot
+def drafts(n: int, run: int, tag: str) -> list[Any]:
+    """The n stories of one run (``tag`` keeps the ceiling's posts apart from the bot's)."""
+    from bot.domain.models import ArticleDraft
+
+    return [ArticleDraft(url=f"https://bench.example/{run}/{tag}/{i}", title=f"Story {run}-{i}",
+                         text=f"Event {run}-{i} happened today. It was confirmed.")
+            for i in range(n)]
+
+
+def posts(settings: Any, n: int, run: int) -> list[str]:
+    """The texts the bot sends for the run's stories (composed as the bot composes them), so
+    that the ceiling sends the same requests and the fake does the same work for both."""
+    from bot.intake.queueing import compose_post
+
+    target = settings.targets[0]
+    return [compose_post(d, target).parts[0] for d in drafts(n, run, "raw")]
+
+
+async def ceiling_telegram(url: str, texts: list[str]) -> float:
+    """Raw python-telegram-bot: the posts one at a time, with the options the bot sends
+    (HTML, small link preview); returns messages/s."""
+    from telegram import Bot, LinkPreviewOptions
     from telegram.request import HTTPXRequest
 
+    preview = LinkPreviewOptions(prefer_small_media=True)
     bot = Bot(TOKEN, base_url=f"{url}/bot", request=HTTPXRequest(connection_pool_size=4))
     async with bot:
         start = time.perf_counter()
-        for i in range(n):
-            await bot.send_message("@news", f"<b>Raw {run}-{i}</b> text", parse_mode="HTML")
-        return n / (time.perf_counter() - start)
+        for text in texts:
+            await bot.send_message("@news", text, parse_mode="HTML", link_preview_options=preview)
+        return len(texts) / (time.perf_counter() - start)
 
 
-def ceiling_x(url: str, n: int, run: int) -> float:
-    """Raw tweepy: n posts one at a time (its host redirected as the adapter does); posts/s."""
+def ceiling_x(url: str, texts: list[str]) -> float:
+    """Raw tweepy: the posts one at a time (its host redirected as the adapter does); posts/s."""
     from bot.publish.x import XPublisher
 
     pub = XPublisher(api_base_url=url, **X_CREDS)
     client = pub._client  # the same tweepy Client and session the adapter uses
     start = time.perf_counter()
-    for i in range(n):
-        client.create_tweet(text=f"Raw post {run}-{i}", user_auth=True)
-    return n / (time.perf_counter() - start)
+    for text in texts:
+        client.create_tweet(text=text, user_auth=True)
+    return len(texts) / (time.perf_counter() - start)
 
 
-def bot_run(platform: str, url: str, db_url: str, n: int, run: int, tmp: Path,
-            durable: bool = True) -> dict[str, float]:
-    """Queue n stories for one live target, then publish them with run_once."""
+def bench_settings(platform: str, url: str, db_url: str, tmp: Path, durable: bool = True) -> Any:
+    """Settings with one live target on ``platform``, pointed at the fake at ``url``."""
     from bot.config.settings import Settings
-    from bot.domain.models import ArticleDraft
-    from bot.wiring import build_app, build_daemon, build_dispatcher
 
     target: dict[str, Any] = {"name": "t", "platform": platform, "dry_run": False}
     extra: dict[str, Any] = {}
@@ -103,13 +122,19 @@ def bot_run(platform: str, url: str, db_url: str, n: int, run: int, tmp: Path,
         extra["x"] = {"api_key": X_CREDS["consumer_key"], "api_secret": X_CREDS["consumer_secret"],
                       "access_token": X_CREDS["access_token"],
                       "access_token_secret": X_CREDS["access_token_secret"], "api_base_url": url}
-    settings = Settings(database_url=db_url, outbox_dir=tmp / "outbox", dry_run=False,
-                        targets=[target], sqlite_durable_claims=durable, **extra)
-    app = build_app(settings)
+    return Settings(database_url=db_url, outbox_dir=tmp / "outbox", dry_run=False,
+                    targets=[target], sqlite_durable_claims=durable, **extra)
+
+
+def bot_run(platform: str, url: str, db_url: str, n: int, run: int, tmp: Path,
+            durable: bool = True) -> dict[str, float]:
+    """Queue n stories for one live target, then publish them with run_once."""
+    from bot.wiring import build_app, build_daemon, build_dispatcher
+
+    app = build_app(bench_settings(platform, url, db_url, tmp, durable))
     app.intake.on_change = None  # plan once below, not after each story
-    for i in range(n):
-        app.intake.add(ArticleDraft(url=f"https://bench.example/{run}/{i}", title=f"Story {run}-{i}",
-                                    text=f"Event {run}-{i} happened today. It was confirmed."))
+    for draft in drafts(n, run, "bot"):
+        app.intake.add(draft)
     build_dispatcher(app, echo=False)
     daemon = build_daemon(app, echo=False)
 
@@ -143,10 +168,11 @@ def main() -> None:
             for run in range(args.repeat):
                 for platform, url in (("telegram", tg_url), ("x", x_url)):
                     reset(url)
+                    texts = posts(bench_settings(platform, url, "sqlite://", tmp), args.n, run)
                     if platform == "telegram":
-                        rate = asyncio.run(ceiling_telegram(url, args.n, run))
+                        rate = asyncio.run(ceiling_telegram(url, texts))
                     else:
-                        rate = ceiling_x(url, args.n, run)
+                        rate = ceiling_x(url, texts)
                     results.setdefault(f"{platform} ceiling", []).append({"rate": rate})
                     dbs = [("sqlite", f"sqlite:///{tmp}/bench-{platform}-{run}.db", True),
                            ("sqlite (sqlite_durable_claims = false)",

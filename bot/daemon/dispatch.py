@@ -169,17 +169,15 @@ class Dispatcher:
         returns how many lanes were started. Lanes run on as tasks."""
         if self._stopping.is_set():
             return 0
-        now = self.clock.now()
-        blocked = await asyncio.to_thread(self.blocked_targets, now)
-        exclude = [*blocked, *self.busy_targets]
+        due, revisions_due = await asyncio.to_thread(self._due, self.clock.now(),
+                                                     self.busy_targets)
         by_target: dict[str, list[Delivery]] = defaultdict(list)
-        for d in await asyncio.to_thread(self.queue.due, now, exclude_targets=exclude):
+        for d in due:
             if d.target in self.lanes and d.id not in self._active and self.owns(d.target):
                 by_target[d.target].append(d)
         revisions: dict[str, list[Revision]] = defaultdict(list)
         if self.reviser is not None:
-            due = await asyncio.to_thread(self.reviser.store.due, now, exclude_targets=exclude)
-            for r in due:
+            for r in revisions_due:
                 if (r.target in self.lanes and r.id not in self.reviser.active
                         and self.owns(r.target)):
                     revisions[r.target].append(r)
@@ -191,6 +189,15 @@ class Dispatcher:
             self._tasks[target] = task
             task.add_done_callback(functools.partial(self._lane_done, target))
         return len(started)
+
+    def _due(self, now: datetime, busy: set[str]) -> tuple[list[Delivery], list[Revision]]:
+        """What may go now on targets neither blocked nor busy: posts, then revisions (one
+        trip to a worker thread for all three reads)."""
+        exclude = [*self.blocked_targets(now), *busy]
+        due = self.queue.due(now, exclude_targets=exclude)
+        if self.reviser is None:
+            return due, []
+        return due, self.reviser.store.due(now, exclude_targets=exclude)
 
     async def publish_due(self) -> int:
         """Publish everything due now and wait for it; returns the attempts made."""

@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Select,
+    Update,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -77,19 +90,29 @@ _MINE = (
     deliveries.c.attempt_id == bindparam("aid"),
     deliveries.c.state == S.SENDING.value,
 )
-_CLAIM = (
-    update(deliveries)
-    .where(deliveries.c.id == bindparam("did"), deliveries.c.state == S.PENDING.value,
-           deliveries.c.planned_at <= bindparam("now"))
-    .values(state=S.SENDING.value, attempt_id=bindparam("aid"),
-            attempts=deliveries.c.attempts + 1, updated_at=bindparam("now"))
-)
-# With several workers: the claim also needs the claiming worker's unexpired lease on the target
-# (a fence: a worker that lost its lease, paused or cut off, can no longer start a send).
-_CLAIM_LEASED = _CLAIM.where(exists(
-    select(leases.c.target).where(
-        leases.c.target == deliveries.c.target, leases.c.worker == bindparam("worker"),
-        leases.c.expires_at > func.timezone("utc", func.now()))))
+def claim_statement(p: str = "", *, leased: bool = False) -> Update:
+    """``pending`` → ``sending`` for delivery ``{p}did`` with attempt ``{p}aid`` at ``{p}now``
+    (``p`` prefixes the parameter names, for use beside another statement). ``leased``: with
+    several workers the claim also needs the claiming worker's (``{p}worker``) unexpired lease
+    on the target (a fence: a worker that lost its lease, paused or cut off, can no longer
+    start a send)."""
+    now = bindparam(f"{p}now", type_=deliveries.c.updated_at.type)
+    stmt = (
+        update(deliveries)
+        .where(deliveries.c.id == bindparam(f"{p}did"), deliveries.c.state == S.PENDING.value,
+               deliveries.c.planned_at <= now)
+        .values(state=S.SENDING.value, attempt_id=bindparam(f"{p}aid"),
+                attempts=deliveries.c.attempts + 1, updated_at=now)
+    )
+    if leased:
+        stmt = stmt.where(exists(
+            select(leases.c.target).where(
+                leases.c.target == deliveries.c.target,
+                leases.c.worker == bindparam(f"{p}worker"),
+                leases.c.expires_at > func.timezone("utc", func.now()))))
+    return stmt
+
+
 _PART = (
     update(deliveries)
     .where(deliveries.c.id == bindparam("did"), deliveries.c.attempt_id == bindparam("aid"))
@@ -165,8 +188,8 @@ class QueueStore:
     def __init__(self, *, engine: Engine, durable_claims: bool = True) -> None:
         self.engine = engine
         self.durable_claims = durable_claims
-        self.sends = SendPath(engine=engine, durable_claims=durable_claims, claim=_CLAIM,
-                              claim_leased=_CLAIM_LEASED, part=_PART, published=_PUBLISHED,
+        self.sends = SendPath(engine=engine, durable_claims=durable_claims,
+                              claim=claim_statement, part=_PART, published=_PUBLISHED,
                               mine=_MINE)
 
     def close(self) -> None:

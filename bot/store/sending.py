@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -113,19 +113,22 @@ class _Held:
 class SendPath:
     """Claim, progress and finish statements for deliveries, one short commit each."""
 
-    def __init__(self, *, engine: Engine, durable_claims: bool, claim: ClauseElement,
-                 claim_leased: ClauseElement, part: ClauseElement, published: ClauseElement,
-                 mine: tuple[Any, ...]) -> None:
+    def __init__(self, *, engine: Engine, durable_claims: bool, claim: Callable[..., Any],
+                 part: ClauseElement, published: Any, mine: tuple[Any, ...]) -> None:
         self.engine = engine
         self.postgres = engine.dialect.name == "postgresql"
         self._lock = threading.Lock()
         durable = durable_claims
         self._claims = _Held(engine, lambda c: self._configure(c, durable=durable))
         self._finishes = _Held(engine, lambda c: self._configure(c, durable=False))
-        self._claim = Prepared.of(claim, engine)
-        self._claim_leased = Prepared.of(claim_leased, engine)
+        self._claim = Prepared.of(claim(), engine)
+        self._claim_leased = Prepared.of(claim(leased=True), engine)
         self._part = Prepared.of(part, engine)
         self._published = self._finish_statement(published)
+        # PostgreSQL: a publish's record and the next claim as one statement (one round trip)
+        self._then_claim = {leased: Prepared.of(self._record_then_claim(
+            published, claim("c_", leased=leased)), engine) for leased in (False, True)
+        } if self.postgres else {}
         self._attempt = Prepared.of(insert(attempts).values(
             {c: bindparam(c, type_=attempts.c[c].type) for c in _ATTEMPT_COLUMNS}), engine)
         self._mine = mine
@@ -151,6 +154,19 @@ class SendPath:
         row = select(done.c.id, *[bindparam(f"a_{c}", type_=attempts.c[c].type)
                                   for c in _ATTEMPT_COLUMNS[1:]])
         return Prepared.of(insert(attempts).from_select(cols, row), self.engine)
+
+    @staticmethod
+    def _record_then_claim(published: Any, claim: Any) -> Any:
+        """``WITH done AS (update … RETURNING id), rec AS (INSERT attempt … FROM done),
+        took AS (claim … RETURNING id) SELECT count(rec), count(took)``."""
+        done = published.returning(deliveries.c.id).cte("done")
+        row = select(done.c.id, *[bindparam(f"a_{c}", type_=attempts.c[c].type)
+                                  for c in _ATTEMPT_COLUMNS[1:]])
+        rec = (insert(attempts).from_select([attempts.c[c] for c in _ATTEMPT_COLUMNS], row)
+               .returning(attempts.c.id).cte("rec"))
+        took = claim.returning(deliveries.c.id).cte("took")
+        return select(select(func.count()).select_from(rec).scalar_subquery(),
+                      select(func.count()).select_from(took).scalar_subquery())
 
     # -- statements -------------------------------------------------------------------------
     def claim(self, values: Mapping[str, Any], *, leased: bool) -> bool:
@@ -185,11 +201,13 @@ class SendPath:
             conn = self._claims.get()
             try:
                 if self.postgres:
-                    values = {**published, **{f"a_{c}": attempt[c] for c in _ATTEMPT_COLUMNS[1:]}}
-                    with conn.pipeline(), conn.transaction():  # one round trip for all
-                        done = conn.execute(self._published.sql, self._published.params(values))
-                        took = conn.execute(claim_stmt.sql, claim_stmt.params(claim))
-                    return done.rowcount > 0, took.rowcount > 0
+                    stmt = self._then_claim[leased]
+                    values = {**published, **{f"a_{c}": attempt[c] for c in _ATTEMPT_COLUMNS[1:]},
+                              **{f"c_{k}": v for k, v in claim.items()}}
+                    with conn.cursor() as cur:
+                        cur.execute(stmt.sql, stmt.params(values))
+                        row = cur.fetchone()
+                    return row[0] > 0, row[1] > 0
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     n = conn.execute(self._published.sql,

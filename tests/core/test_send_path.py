@@ -123,13 +123,7 @@ def test_one_claim_wins_among_threads(engine: Engine) -> None:
 def test_a_dropped_connection_is_reopened(postgres_url: str) -> None:
     """When PostgreSQL drops the claim connection, that claim fails with the driver's error
     (nothing claimed) and the next one opens a new connection and succeeds."""
-    from bot.store.db import make_engine, upgrade
-
-    engine = make_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
+    engine = _fresh_postgres(postgres_url)
     store = QueueStore(engine=engine)
     try:
         did = _due(store)
@@ -143,6 +137,50 @@ def test_a_dropped_connection_is_reopened(postgres_url: str) -> None:
         assert store.get_delivery(did).state is S.PENDING
         assert store.claim(did, "second", T0)
         assert store.get_delivery(did).attempt_id == "second"
+    finally:
+        store.close()
+        engine.dispose()
+
+
+def _fresh_postgres(postgres_url: str) -> Engine:
+    """A migrated engine on an emptied PostgreSQL schema."""
+    from bot.store.db import make_engine, upgrade
+
+    engine = make_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    return engine
+
+
+def test_the_combined_commit_is_fenced_by_the_lease(postgres_url: str) -> None:
+    """On PostgreSQL with several workers, the commit that records a publish and claims the
+    next post records the publish whatever happens, but claims only for the worker holding
+    the target's unexpired lease."""
+    from bot.store.queue import Published
+    from bot.store.tables import leases
+
+    engine = _fresh_postgres(postgres_url)
+    store = QueueStore(engine=engine)
+    try:
+        first, second, third = (_due(store, n) for n in (1, 2, 3))
+        with engine.begin() as conn:
+            conn.execute(leases.insert().values(
+                target="tg", worker="w1", acquired_at=datetime.now(UTC),
+                expires_at=datetime.now(UTC) + timedelta(minutes=1)))
+        receipt = PublishReceipt(post_ids=("11",), permalink="https://t.me/n/11")
+        assert store.claim(first, "a1", T0, worker="w1")
+        done = Published(first, "a1", receipt, T0, T0)
+        assert store.published_then_claim(done, second, "a2", T0, worker="w2") == (True, False)
+        assert store.get_delivery(first).state is S.PUBLISHED
+        assert store.get_delivery(second).state is S.PENDING
+        assert store.claim(second, "a2", T0, worker="w1")
+        done = Published(second, "a2", receipt, T0, T0)
+        assert store.published_then_claim(done, third, "a3", T0, worker="w1") == (True, True)
+        assert store.get_delivery(third).state is S.SENDING
+        assert [a.outcome for a in _history(store, second)] == ["published"]
+        assert store.published_then_claim(done, third, "a4", T0, worker="w1") == (False, False)
     finally:
         store.close()
         engine.dispose()
