@@ -1,12 +1,16 @@
 """Scale: intake cost as the queue grows, and the daemon's event loop under a big import.
 
-Three measurements, each in one run against a baseline measured in the same run:
+Four measurements, each in one run against a baseline measured in the same run:
 
 * ``import``: ``queue import`` (``Intake.import_lines``, what the command runs) of 1,000, 4,000
   and 16,000 stories to two targets on a fresh database; milliseconds per story.
 * ``add``: ``queue add`` (``Intake.add``: parse, dedupe, compose, store, plan) latency, p50 and
   p99 over ``--adds`` stories, with 0, 10,000 and 100,000 pending deliveries already stored
   (filled in bulk, then planned once), on SQLite and (with ``--postgres``) PostgreSQL.
+* ``fanout``: ``queue add`` of one story (``queue_story``, what the command runs: parse, dedupe,
+  compose, store, plan its targets) to 1, 10, 100 and 500 targets (Telegram and X in turn, in
+  three desk styles), each target already holding ``--backlog`` pending stories (planned once);
+  p50 per story and per target, on SQLite and (with ``--postgres``) PostgreSQL.
 * ``stall``: the longest event-loop stall of a live daemon with the HTTP API serving (a probe
   task that sleeps 5 ms and measures how late it wakes) while ``queue import`` of 10,000 stories
   runs in another process against the same database and an HTTP client polls the API; baseline:
@@ -16,6 +20,8 @@ Usage::
 
     .venv/bin/python bench/scale_bench.py import [--sizes 1000 4000 16000] [--postgres URL]
     .venv/bin/python bench/scale_bench.py add [--pending 0 10000 100000] [--postgres URL]
+    .venv/bin/python bench/scale_bench.py fanout [--targets 1 10 100 500] [--backlog 20]
+        [--adds 10] [--postgres URL]
     .venv/bin/python bench/scale_bench.py stall [-n 10000]
 """
 
@@ -42,6 +48,7 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 from bot.config.settings import Settings  # noqa: E402
 from bot.daemon.runtime import Runtime  # noqa: E402
 from bot.domain.models import ArticleDraft  # noqa: E402
+from bot.intake.stories import queue_story  # noqa: E402
 from bot.store.tables import articles, deliveries  # noqa: E402
 from bot.wiring import build_app, build_daemon  # noqa: E402
 
@@ -99,7 +106,7 @@ def bench_import(sizes: list[int], postgres: str | None) -> None:
         print(f"  {n:>6}: {per / base:.2f}x the per-story time of {rows[0][0]}")
 
 
-def fill(app: Runtime, stories: int) -> None:
+def fill(app: Runtime, stories: int, targets: list[dict[str, Any]] = TARGETS) -> None:
     """Store ``stories`` stories with a delivery on each target, in bulk, then plan once."""
     now = datetime.now(UTC)
     post = {"parts": ["A post."], "image_url": None, "parse_mode": None, "attempts": 0,
@@ -116,7 +123,7 @@ def fill(app: Runtime, stories: int) -> None:
                 "created_at": now, "updated_at": now} for i in chunk])
             conn.execute(insert(deliveries), [
                 post | {"article_id": i + 1, "target": t["name"], "platform": t["platform"]}
-                for i in chunk for t in TARGETS])
+                for i in chunk for t in targets])
         if app.engine.dialect.name == "postgresql" and stories:
             conn.execute(text("SELECT setval('articles_id_seq', :n)"), {"n": stories})
             conn.execute(text("ANALYZE"))
@@ -149,6 +156,54 @@ def bench_add(pending: list[int], adds: int, postgres: str | None) -> None:
     base = results[0][2]
     for n, _, p99 in results:
         print(f"  pending {n:>7}: p99 {p99 / base:.2f}x the p99 at {results[0][0]}")
+
+
+STYLES: list[dict[str, Any]] = [{}, {"summary_chars": 400}, {"hashtags": ["news"]}]
+"""The desk styles targets come in (compose options beyond the platform)."""
+
+
+def network(n: int) -> list[dict[str, Any]]:
+    """``n`` targets: Telegram and X in turn, each in one of the desk ``STYLES`` in turn."""
+    out = []
+    for i in range(n):
+        style = STYLES[(i // 2) % len(STYLES)]
+        if i % 2:
+            out.append({"name": f"x{i}", "platform": "x"} | style)
+        else:
+            out.append({"name": f"tg{i}", "platform": "telegram", "chat": f"@news{i}"} | style)
+    return out
+
+
+def bench_fanout(sizes: list[int], backlog: int, adds: int, postgres: str | None) -> None:
+    """``queue add`` of one story by the number of targets it goes to."""
+    backend = "postgresql" if postgres else "sqlite"
+    results = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            targets = network(n)
+            app = build_app(Settings(database_url=fresh_db(root, postgres, f"fan{n}"),
+                                     outbox_dir=root / "outbox", dry_run=True,
+                                     schedules={"default": {"min_interval": "10m"}},
+                                     targets=targets))
+            fill(app, backlog, targets)
+            times = []
+            for i in range(adds + 2):
+                data = {"url": f"https://new.example/{i}", "title": f"New story {i}",
+                        "text": TEXT.format(i=i)}
+                started = time.perf_counter()
+                added = queue_story(app.intake, data, source="cli")
+                if i >= 2:  # warm-up
+                    times.append((time.perf_counter() - started) * 1000)
+                assert added.created and len(added.targets) == n
+            app.dispose()
+        p50 = statistics.median(times)
+        results.append((n, p50))
+        print(f"fanout {backend} {n:>4} targets: p50 {p50:8.2f} ms per story, "
+              f"{p50 / n:6.3f} ms per target (max {max(times):8.2f} ms)", flush=True)
+    base = results[0][1] / results[0][0]
+    for n, p50 in results:
+        print(f"  {n:>4} targets: {p50 / n / base:.2f}x the per-target time of {results[0][0]}")
 
 
 PROBE = """
@@ -284,6 +339,11 @@ def main() -> None:
     add.add_argument("--pending", type=int, nargs="+", default=[0, 10_000, 100_000])
     add.add_argument("--adds", type=int, default=200)
     add.add_argument("--postgres")
+    fan = sub.add_parser("fanout")
+    fan.add_argument("--targets", type=int, nargs="+", default=[1, 10, 100, 500])
+    fan.add_argument("--backlog", type=int, default=20)
+    fan.add_argument("--adds", type=int, default=10)
+    fan.add_argument("--postgres")
     stall = sub.add_parser("stall")
     stall.add_argument("-n", type=int, default=10_000)
     args = parser.parse_args()
@@ -291,6 +351,8 @@ def main() -> None:
         bench_import(args.sizes, args.postgres)
     elif args.what == "add":
         bench_add(args.pending, args.adds, args.postgres)
+    elif args.what == "fanout":
+        bench_fanout(args.targets, args.backlog, args.adds, args.postgres)
     else:
         bench_stall(args.n)
 

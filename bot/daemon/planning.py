@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 
 from bot.config.settings import Settings
 from bot.domain.horizon import waiting_reason
-from bot.domain.models import Article, Delivery
+from bot.domain.models import Article
 from bot.domain.ports import Clock
 from bot.domain.schedule import PendingItem, ScheduleRules, plan_target
 from bot.domain.schedule.parse import format_duration
-from bot.store.queue import QueueStore
+from bot.store.queue import Pending, QueueStore
 from bot.store.state import StateStore, TargetState
 
 __all__ = ["HORIZON", "PlanSummary", "Planner", "waiting_reason"]
@@ -112,20 +112,26 @@ class Planner:
         tally.unplannable += self.queue.unplan(disabled, "target is disabled in config")
         if not names:
             return PlanSummary(tally.planned, tally.expired, tally.unplannable)
-        by_target: dict[str, dict[int, tuple[Delivery, Article]]] = defaultdict(dict)
+        by_target: dict[str, dict[int, tuple[Pending, Article]]] = defaultdict(dict)
         for d, a in [*self.queue.planned(names), *self.queue.pending_of(articles, names)]:
             by_target[d.target][d.id] = (d, a)
         states = self.state.targets()
         low = self.horizon // 2 + 1
-        for target in names:
-            items = by_target[target]
-            if full or len(items) < low or (not articles and self._sooner(target, items, now)):
-                self._refill(target, items, now, tally)
-            if items:
-                self._plan(target, list(items.values()), states.get(target), now, tally)
+        self._refill([t for t in names if full or len(by_target[t]) < low or (
+            not articles and self._sooner(t, by_target[t], now))], by_target, now, tally)
+        # One read of the history and one write of the plans for all targets of the pass;
+        # the maths stays per target.
+        planning = [t for t in names if by_target[t]]
+        history = self.queue.published_times_of(planning, now - HISTORY)
+        changes: list[tuple[int, datetime | None, str]] = []
+        seen: dict[int, datetime] = {}
+        for target in planning:
+            changes += self._plan(target, list(by_target[target].values()), states.get(target),
+                                  history.get(target, []), now, tally, seen)
+        self.queue.set_plans(changes, seen=seen)
         return PlanSummary(tally.planned, tally.expired, tally.unplannable)
 
-    def _sooner(self, target: str, items: dict[int, tuple[Delivery, Article]],
+    def _sooner(self, target: str, items: dict[int, tuple[Pending, Article]],
                 now: datetime) -> bool:
         """Might a waiting delivery go before the horizon's last planned time? Asked on a
         daemon pass when too few in the horizon may go now (it holds stories scheduled for
@@ -137,27 +143,38 @@ class Planner:
         until = max((d.planned_at for d, _ in items.values() if d.planned_at), default=now)
         return self.queue.waiting_by(target, max(until, now))
 
-    def _refill(self, target: str, items: dict[int, tuple[Delivery, Article]], now: datetime,
+    def _refill(self, targets: list[str],
+                by_target: dict[str, dict[int, tuple[Pending, Article]]], now: datetime,
                 tally: _Tally) -> None:
-        """Pull the best waiting deliveries into the horizon (expiring stale ones first)."""
-        max_age = self.rules[target].max_age
-        if max_age is not None:
-            expired = self.queue.expire_waiting(
-                target, now - max_age, f"older than max_age {format_duration(max_age)} "
+        """Pull the best waiting deliveries of ``targets`` into their horizons (expiring stale
+        ones first): one statement per distinct ``max_age``, one read for all targets."""
+        if not targets:
+            return
+        by_age: dict[timedelta, list[str]] = defaultdict(list)
+        for target in targets:
+            max_age = self.rules[target].max_age
+            if max_age is not None:
+                by_age[max_age].append(target)
+        for max_age, aged in by_age.items():
+            expired = self.queue.expire_waiting_of(
+                aged, now - max_age, f"older than max_age {format_duration(max_age)} "
                 "while it waited for a place", now)
-            if expired:
-                tally.expired += expired
-                log.info("expired", extra={"target": target, "deliveries": expired,
-                                           "reason": "max_age passed while waiting"})
-        for d, a in self.queue.waiting(target, now, self.horizon):
-            items.setdefault(d.id, (d, a))
+            for target in aged:
+                if expired.get(target):
+                    tally.expired += expired[target]
+                    log.info("expired", extra={"target": target, "deliveries": expired[target],
+                                               "reason": "max_age passed while waiting"})
+        for d, a in self.queue.waiting_of(targets, now, self.horizon):
+            by_target[d.target].setdefault(d.id, (d, a))
 
-    def _plan(self, target: str, items: list[tuple[Delivery, Article]],
-              st: TargetState | None, now: datetime, tally: _Tally) -> None:
+    def _plan(self, target: str, items: list[tuple[Pending, Article]],
+              st: TargetState | None, history: list[datetime], now: datetime, tally: _Tally,
+              seen: dict[int, datetime]) -> list[tuple[int, datetime | None, str]]:
+        """The plan changes of one target (written by the caller, with ``seen``, for every
+        target of the pass at once); expiries are written here."""
         current = {d.id: (d.planned_at, d.plan_reason) for d, _ in items}
-        seen = {d.id: d.updated_at for d, _ in items}
+        seen.update({d.id: d.updated_at for d, _ in items})
         articles = {d.id: d.article_id for d, _ in items}
-        history = self.queue.published_times(target, now - HISTORY)
         pending = [
             PendingItem(
                 delivery_id=d.id, priority=a.priority, queued_at=d.created_at,
@@ -192,10 +209,10 @@ class Planner:
                 reason = f"target paused: {st.paused_reason}"
             if current.get(plan.delivery_id) != (at, reason):
                 changes.append((plan.delivery_id, at, reason))
-        self.queue.set_plans(changes, seen=seen)
+        return changes
 
 
-def _ready(d: Delivery, a: Article, now: datetime) -> bool:
+def _ready(d: Pending, a: Article, now: datetime) -> bool:
     """May this delivery go at ``now`` as far as ``not_before`` and retry times go?"""
     gate = _latest(a.not_before, d.retry_at)
     return gate is None or gate <= now

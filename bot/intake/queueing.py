@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from bot.config.settings import Settings, TargetConfig
 from bot.domain.errors import InputError
@@ -28,10 +29,15 @@ from bot.intake.fields import (
 from bot.intake.review import waits_for
 from bot.store.queue import NewDelivery, QueueStore
 
-__all__ = ["Added", "Composer", "ImportResult", "Intake", "draft_from_mapping", "draft_of",
-           "parse_priority", "parse_time"]
+if TYPE_CHECKING:
+    from bot.compose import ComposeOptions
+
+__all__ = ["Added", "Composer", "ImportResult", "Intake", "compose_options", "compose_post",
+           "draft_from_mapping", "draft_of", "parse_priority", "parse_time"]
 
 Composer = Callable[[ArticleDraft, TargetConfig], Post]
+"""Renders one target's post for a story from the target's compose options alone
+(``compose_options``): targets with equal options get the same post."""
 
 log = logging.getLogger("crosspost.intake")
 
@@ -92,8 +98,9 @@ class Intake:
         if existing is not None:
             return Added(existing, False)
         targets = self.targets_for(draft.targets)
-        news = [NewDelivery(t.name, t.platform, self.composer(draft, t),
-                            waits_for=waits_for(self.settings, draft, t)) for t in targets]
+        posts = self.compose_all(draft, targets)
+        news = [NewDelivery(t.name, t.platform, post, waits_for=waits_for(self.settings, draft, t))
+                for t, post in zip(targets, posts, strict=True)]
         digest = hashlib.sha256(f"{draft.title}\n{draft.text}".encode()).hexdigest()
         article_id, created = self.store.add_article(
             draft, canonical_url=canonical, deliveries_=news, now=self.clock.now(),
@@ -103,6 +110,19 @@ class Intake:
             log.info("queued", extra={"article": article_id, "source": draft.source,
                                       "targets": ",".join(t.name for t in targets)})
         return Added(article_id, created, tuple(t.name for t in targets))
+
+    def compose_all(self, draft: ArticleDraft, targets: Sequence[TargetConfig]) -> list[Post]:
+        """Each target's post for ``draft``, composed once per distinct set of compose options
+        (a story queued to a network of targets in a few desk styles composes a few posts)."""
+        posts: dict[ComposeOptions, Post] = {}
+        out = []
+        for t in targets:
+            options = compose_options(t)
+            post = posts.get(options)
+            if post is None:
+                post = posts[options] = self.composer(draft, t)
+            out.append(post)
+        return out
 
     def validate(self, draft: ArticleDraft) -> ArticleDraft:
         """A cleaned draft, or ``InputError`` saying what is wrong with it. A NUL character is
@@ -225,11 +245,11 @@ def draft_of(article: Article) -> ArticleDraft:
     )
 
 
-def compose_post(draft: ArticleDraft, target: TargetConfig) -> Post:
-    """The post ``target`` sends for ``draft``, composed under the target's options."""
-    from bot.compose import ComposeOptions, compose
+def compose_options(target: TargetConfig) -> ComposeOptions:
+    """What of ``target`` its posts are composed from (the rest of its config is not read)."""
+    from bot.compose import ComposeOptions
 
-    options = ComposeOptions(
+    return ComposeOptions(
         platform=target.platform,
         summary_chars=target.summary_chars,
         max_length=target.max_length,
@@ -238,4 +258,10 @@ def compose_post(draft: ArticleDraft, target: TargetConfig) -> Post:
         photo=target.image_policy == "attach",
         template=target.template,
     )
-    return compose(draft, options)
+
+
+def compose_post(draft: ArticleDraft, target: TargetConfig) -> Post:
+    """The post ``target`` sends for ``draft``, composed under the target's options."""
+    from bot.compose import compose
+
+    return compose(draft, compose_options(target))

@@ -3,6 +3,7 @@ send log (claim, parts, finish, interrupted sends) and the reporting queries ove
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,6 +55,26 @@ class NewDelivery:
     platform: Platform
     post: Post
     waits_for: str | None = None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A pending delivery as the planner reads it: what places it in line and what its plan
+    is written against, not its post (a pass reads a horizon per target, a story queued to
+    many targets many horizons)."""
+
+    id: int
+    article_id: int
+    target: str
+    planned_at: datetime | None
+    plan_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    retry_at: datetime | None
+    requeued_at: datetime | None
+
+
+_PENDING = [deliveries.c[f.name] for f in dataclasses.fields(Pending)]
 
 
 @dataclass(frozen=True)
@@ -171,6 +192,16 @@ def _line(d: Any, a: Any, now: datetime) -> list[tuple[Any, bool]]:
     soonest = case((held, a.c.not_before), else_=literal(_EPOCH, UTCDateTime()))
     return [(case((held, 1), else_=0), False), (soonest, False), (_urgency(a), False),
             (_story_time(d, a), True), (d.c.id, False)]
+
+
+def _order(now: datetime) -> list[Any]:
+    """``_line`` as an ``ORDER BY`` of deliveries and their stories."""
+    return [key.desc() if later_first else key
+            for key, later_first in _line(deliveries, articles, now)]
+
+
+# Ids per ``IN (...)`` list, well within SQLite's and PostgreSQL's limits on parameters.
+_IN_CHUNK = 5000
 
 
 def _ahead(one: Sequence[tuple[Any, bool]], other: Sequence[tuple[Any, bool]]) -> Any:
@@ -346,11 +377,11 @@ class QueueStore:
             )
 
     # -- planning -------------------------------------------------------------------------
-    def pending_for_planning(self) -> list[tuple[Delivery, Article]]:
+    def pending_for_planning(self) -> list[tuple[Pending, Article]]:
         """Every pending delivery with its story (a full listing; the planner reads less)."""
         return self._planning_rows(deliveries.c.state == S.PENDING.value)
 
-    def planned(self, targets: Collection[str]) -> list[tuple[Delivery, Article]]:
+    def planned(self, targets: Collection[str]) -> list[tuple[Pending, Article]]:
         """Pending deliveries of ``targets`` that have a planned time (the planning horizon)."""
         if not targets:
             return []
@@ -359,7 +390,7 @@ class QueueStore:
             deliveries.c.target.in_(list(targets))))
 
     def pending_of(self, article_ids: Collection[int], targets: Collection[str]
-                   ) -> list[tuple[Delivery, Article]]:
+                   ) -> list[tuple[Pending, Article]]:
         """Pending deliveries of these stories on ``targets`` (a story just queued or requeued)."""
         if not article_ids or not targets:
             return []
@@ -368,16 +399,32 @@ class QueueStore:
             deliveries.c.article_id.in_(list(article_ids)),
             deliveries.c.target.in_(list(targets))))
 
-    def waiting(self, target: str, now: datetime, limit: int) -> list[tuple[Delivery, Article]]:
+    def waiting(self, target: str, now: datetime, limit: int) -> list[tuple[Pending, Article]]:
         """Up to ``limit`` pending deliveries of ``target`` without a planned time, best first:
         those that may go now (breaking, high, normal priority, then the newest story: the order
         the planner gives places in), then those held by ``not_before``, soonest first."""
         return self._planning_rows(
             and_(deliveries.c.state == S.PENDING.value, deliveries.c.target == target,
                  deliveries.c.planned_at.is_(None)),
-            order=[key.desc() if later_first else key
-                   for key, later_first in _line(deliveries, articles, now)],
-            limit=limit)
+            order=_order(now), limit=limit)
+
+    def waiting_of(self, targets: Collection[str], now: datetime, limit: int
+                   ) -> list[tuple[Pending, Article]]:
+        """``waiting`` of each of ``targets`` in one query: up to ``limit`` per target, each
+        target's best first (targets in name order)."""
+        names = sorted(set(targets))
+        if len(names) <= 1:
+            return [row for name in names for row in self.waiting(name, now, limit)]
+        place = func.row_number().over(partition_by=deliveries.c.target,
+                                       order_by=_order(now)).label("place")
+        ranked = (select(deliveries.c.id, place)
+                  .join(articles, articles.c.id == deliveries.c.article_id)
+                  .where(deliveries.c.state == S.PENDING.value,
+                         deliveries.c.target.in_(names), deliveries.c.planned_at.is_(None))
+                  .subquery())
+        return self._planning_rows(
+            deliveries.c.id.in_(select(ranked.c.id).where(ranked.c.place <= limit)),
+            order=[deliveries.c.target, *_order(now)])
 
     def place_in_line(self, delivery_id: int, now: datetime) -> tuple[int, int] | None:
         """Where a pending delivery without a planned time stands on its target: its place
@@ -414,20 +461,24 @@ class QueueStore:
             return conn.execute(query).first() is not None
 
     def _planning_rows(self, where: Any, *, order: Sequence[Any] = (), limit: int | None = None
-                       ) -> list[tuple[Delivery, Article]]:
-        query = (select(deliveries, *[c.label(f"a_{c.name}") for c in articles.c])
+                       ) -> list[tuple[Pending, Article]]:
+        """Pending deliveries with their stories; a story read once however many of its deliveries
+        come (a story queued to many targets), the same ``Article`` shared by them."""
+        query = (select(*_PENDING)
                  .join(articles, articles.c.id == deliveries.c.article_id).where(where))
         if order:
             query = query.order_by(*order)
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        out = []
-        for r in rows:
-            art = {k[2:]: v for k, v in r.items() if k.startswith("a_")}
-            out.append((delivery_from_row(r), article_from_row(art)))
-        return out
+            found = [Pending(*r) for r in conn.execute(query)]
+            ids = sorted({d.article_id for d in found})
+            stories: dict[int, Article] = {}
+            for start in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[start:start + _IN_CHUNK]
+                for r in conn.execute(select(articles).where(articles.c.id.in_(chunk))).mappings():
+                    stories[r["id"]] = article_from_row(r)
+        return [(d, stories[d.article_id]) for d in found]
 
     def pending_targets(self) -> set[str]:
         """The targets that have pending deliveries."""
@@ -487,17 +538,29 @@ class QueueStore:
                        now: datetime) -> int:
         """Expire the unplanned pending deliveries of ``target`` whose story is older than
         ``story_before`` (``max_age`` passed while they waited for a place)."""
+        return self.expire_waiting_of([target], story_before, reason, now).get(target, 0)
+
+    def expire_waiting_of(self, targets: Collection[str], story_before: datetime, reason: str,
+                          now: datetime) -> dict[str, int]:
+        """``expire_waiting`` on each of ``targets`` (the same ``max_age``) in one statement;
+        how many expired per target (targets with none left out)."""
+        if not targets:
+            return {}
         stale = select(deliveries.c.id).join(
             articles, articles.c.id == deliveries.c.article_id).where(
-            deliveries.c.state == S.PENDING.value, deliveries.c.target == target,
+            deliveries.c.state == S.PENDING.value, deliveries.c.target.in_(list(targets)),
             deliveries.c.planned_at.is_(None), story_before > _STORY_TIME)
         with self.engine.begin() as conn:
-            n = conn.execute(
+            rows = conn.execute(
                 update(deliveries).where(deliveries.c.id.in_(stale.scalar_subquery()),
                                          deliveries.c.state == S.PENDING.value)
                 .values(state=S.EXPIRED.value, last_error=reason, error_kind="expired",
-                        planned_at=None, updated_at=now)).rowcount
-        return int(n)
+                        planned_at=None, updated_at=now)
+                .returning(deliveries.c.target)).all()
+        counts: dict[str, int] = {}
+        for (target,) in rows:
+            counts[target] = counts.get(target, 0) + 1
+        return counts
 
     def due(self, now: datetime, *, exclude_targets: Sequence[str] = (), limit: int = 500
             ) -> list[Delivery]:
@@ -530,18 +593,31 @@ class QueueStore:
         A post in flight, or waiting for review because it may have gone out, counts too (at
         its last update), so an uncertain post never lets the next one come too soon.
         """
+        return self.published_times_of([target], since).get(target, [])
+
+    def published_times_of(self, targets: Collection[str], since: datetime
+                           ) -> dict[str, list[datetime]]:
+        """``published_times`` of each of ``targets`` in one query (targets with none left
+        out), each target's times in order."""
+        if not targets:
+            return {}
         when = func.coalesce(deliveries.c.published_at, deliveries.c.updated_at)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(when).where(
-                    deliveries.c.target == target,
+                select(deliveries.c.target, when).where(
+                    deliveries.c.target.in_(list(targets)),
                     deliveries.c.state.in_([S.PUBLISHED.value, S.SENDING.value,
                                             S.NEEDS_REVIEW.value]),
                     when >= since,
                 ).order_by(when)
             ).all()
         conv = UTCDateTime().process_result_value
-        return [t for t in (conv(r[0], self.engine.dialect) for r in rows) if t is not None]
+        out: dict[str, list[datetime]] = {}
+        for target, raw in rows:
+            at = conv(raw, self.engine.dialect)
+            if at is not None:
+                out.setdefault(target, []).append(at)
+        return out
 
     def published_counts_since(self, since: datetime) -> dict[str, int]:
         """Posts per target since ``since``."""

@@ -57,7 +57,7 @@ def _compiled(cls: type[Any], columns: frozenset[str]) -> Callable[[Mapping[Any,
         if f.name in columns:
             args.append(f"{f.name}={expr.format(f'row[{f.name!r}]')}")
         elif f.default is not dataclasses.MISSING and f.default is None:
-            args.append(f"{f.name}=row.get({f.name!r})")
+            args.append(f"{f.name}=(row[{f.name!r}] if {f.name!r} in row else None)")
     source = f"def build(row):\n    return _cls({', '.join(args)})\n"
     namespace: dict[str, Any] = {"_cls": cls, "_types": types_}
     exec(compile(source, f"<rows {cls.__name__}>", "exec"), namespace)
