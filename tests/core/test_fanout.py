@@ -60,7 +60,7 @@ def test_identical_compose_options_compose_once(tmp_path: Path) -> None:
     assert added.created and len(added.targets) == 16
     assert len(calls) == 2 + len(differ)
     assert {"tg-long", "tg-photo", "x-short", "x-tags"} <= set(calls)
-    article, found = app.queue.get_article(added.article_id)
+    _, found = app.queue.get_article(added.article_id)
     by_name = {t.name: t for t in settings.targets}
     for d in found:
         assert d.post() == compose_post(_draft(1), by_name[d.target]), d.target
