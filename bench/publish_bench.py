@@ -7,11 +7,14 @@ bot's), then, per platform and in one run:
   ``Client.create_tweet``) sending N posts one at a time, no bot: the posts the bot composes
   for the same kind of stories, with the options it sends, so the fake server does the same work
   per request;
+* floor: the raw client plus one durable single-row commit before each post (SQLite with
+  ``synchronous=FULL``; PostgreSQL), the least any publisher pays that commits a claim before
+  every platform call;
 * bot: N stories queued, then the daemon's ``run_once`` publishing them through the real adapters
   with the full exactly-once bookkeeping, on SQLite and (when a URL is given) PostgreSQL.
 
-Reports deliveries/s, the bot's CPU time per delivery and the ratio to the ceiling; medians over
-``--repeat`` runs. Usage::
+Reports deliveries/s, the bot's CPU time per delivery and the ratios to the ceiling and to the
+floor of the same database; medians over ``--repeat`` runs. Usage::
 
     .venv/bin/python bench/publish_bench.py [-n 500] [--repeat 3] [--postgres URL]
 """
@@ -71,13 +74,13 @@ def drafts(n: int, run: int, tag: str) -> list[Any]:
             for i in range(n)]
 
 
-def posts(settings: Any, n: int, run: int) -> list[str]:
+def posts(settings: Any, n: int, run: int, tag: str = "raw") -> list[str]:
     """The texts the bot sends for the run's stories (composed as the bot composes them), so
     that the ceiling sends the same requests and the fake does the same work for both."""
     from bot.intake.queueing import compose_post
 
     target = settings.targets[0]
-    return [compose_post(d, target).parts[0] for d in drafts(n, run, "raw")]
+    return [compose_post(d, target).parts[0] for d in drafts(n, run, tag)]
 
 
 async def ceiling_telegram(url: str, texts: list[str]) -> float:
@@ -103,6 +106,77 @@ def ceiling_x(url: str, texts: list[str]) -> float:
     client = pub._client  # the same tweepy Client and session the adapter uses
     start = time.perf_counter()
     for text in texts:
+        client.create_tweet(text=text, user_auth=True)
+    return len(texts) / (time.perf_counter() - start)
+
+
+class DurableCommit:
+    """One single-row ``UPDATE`` committed durably per post, on the raw driver (SQLite WAL with
+    ``synchronous=FULL``, or PostgreSQL with its default synchronous commit): the least any
+    publisher pays that commits a claim before each platform call. With the raw client it
+    gives the *floor* rows."""
+
+    def __init__(self, db_url: str, n: int) -> None:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(db_url)
+        self.postgres = url.get_backend_name() == "postgresql"
+        if self.postgres:
+            import psycopg
+
+            dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.conn: Any = psycopg.connect(dsn, autocommit=True)
+            self.conn.execute("DROP TABLE IF EXISTS bench_floor")
+            self.conn.execute("CREATE TABLE bench_floor (id int PRIMARY KEY, state text)")
+            self.conn.execute("INSERT INTO bench_floor SELECT g, 'pending' "
+                              "FROM generate_series(0, %s) g", (n,))
+        else:
+            import sqlite3
+
+            self.conn = sqlite3.connect(url.database or ":memory:", isolation_level=None,
+                                        check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("CREATE TABLE bench_floor (id int PRIMARY KEY, state text)")
+            self.conn.executemany("INSERT INTO bench_floor VALUES (?, 'pending')",
+                                  [(i,) for i in range(n + 1)])
+
+    def __call__(self, i: int) -> None:
+        if self.postgres:
+            self.conn.execute("UPDATE bench_floor SET state = 'sending' WHERE id = %s", (i,))
+        else:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("UPDATE bench_floor SET state = 'sending' WHERE id = ?", (i,))
+            self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+async def floor_telegram(url: str, texts: list[str], commit: DurableCommit) -> float:
+    """The raw client with a durable commit on a worker thread before each post; posts/s."""
+    from telegram import Bot, LinkPreviewOptions
+    from telegram.request import HTTPXRequest
+
+    preview = LinkPreviewOptions(prefer_small_media=True)
+    bot = Bot(TOKEN, base_url=f"{url}/bot", request=HTTPXRequest(connection_pool_size=4))
+    async with bot:
+        start = time.perf_counter()
+        for i, text in enumerate(texts):
+            await asyncio.to_thread(commit, i)
+            await bot.send_message("@news", text, parse_mode="HTML", link_preview_options=preview)
+        return len(texts) / (time.perf_counter() - start)
+
+
+def floor_x(url: str, texts: list[str], commit: DurableCommit) -> float:
+    """Raw tweepy with a durable commit before each post (both on this thread); posts/s."""
+    from bot.publish.x import XPublisher
+
+    pub = XPublisher(api_base_url=url, **X_CREDS)
+    client = pub._client
+    start = time.perf_counter()
+    for i, text in enumerate(texts):
+        commit(i)
         client.create_tweet(text=text, user_auth=True)
     return len(texts) / (time.perf_counter() - start)
 
@@ -174,6 +248,21 @@ def main() -> None:
                     else:
                         rate = ceiling_x(url, texts)
                     results.setdefault(f"{platform} ceiling", []).append({"rate": rate})
+                    floors = [("sqlite", f"sqlite:///{tmp}/floor-{platform}-{run}.db")]
+                    if args.postgres:
+                        floors.append(("postgresql", _fresh_pg(args.postgres)))
+                    for name, db_url in floors:
+                        reset(url)
+                        texts = posts(bench_settings(platform, url, "sqlite://", tmp), args.n,
+                                      run, f"floor-{name}")
+                        commit = DurableCommit(db_url, args.n)
+                        try:
+                            floor = (asyncio.run(floor_telegram(url, texts, commit))
+                                     if platform == "telegram" else floor_x(url, texts, commit))
+                        finally:
+                            commit.close()
+                        results.setdefault(f"{platform} floor {name}", []).append(
+                            {"rate": floor})
                     dbs = [("sqlite", f"sqlite:///{tmp}/bench-{platform}-{run}.db", True),
                            ("sqlite (sqlite_durable_claims = false)",
                             f"sqlite:///{tmp}/bench-{platform}-{run}-fast.db", False)]
@@ -188,15 +277,23 @@ def main() -> None:
             proc.terminate()
             proc.wait()
     print(f"n={args.n} per run, {args.repeat} runs, medians; machine: {os.cpu_count()} cores")
-    print("| platform | path | deliveries/s | bot CPU ms/delivery | ratio to ceiling |")
-    print("|---|---|---:|---:|---:|")
+    print("| platform | path | deliveries/s | bot CPU ms/delivery | ratio to ceiling "
+          "| ratio to floor |")
+    print("|---|---|---:|---:|---:|---:|")
+
+    def median_rate(key: str) -> float:
+        return statistics.median(r["rate"] for r in results[key])
+
     for key, rows in results.items():
         platform, path = key.split(" ", 1)
-        rate = statistics.median(r["rate"] for r in rows)
-        ceiling = statistics.median(r["rate"] for r in results[f"{platform} ceiling"])
+        rate = median_rate(key)
         cpu = (f"{statistics.median(r['cpu_ms'] for r in rows):.2f}" if "cpu_ms" in rows[0]
                else "–")
-        print(f"| {platform} | {path} | {rate:.0f} | {cpu} | {rate / ceiling:.0%} |")
+        db = "postgresql" if "postgresql" in path else "sqlite"
+        floor = (f"{rate / median_rate(f'{platform} floor {db}'):.0%}"
+                 if path.startswith("bot") and "durable_claims = false" not in path else "–")
+        print(f"| {platform} | {path} | {rate:.0f} | {cpu} "
+              f"| {rate / median_rate(f'{platform} ceiling'):.0%} | {floor} |")
 
 
 def _fresh_pg(base: str) -> str:

@@ -126,6 +126,8 @@ class Dispatcher:
         self.pacers = pacers or Pacers()
         self.on_published = on_published
         self.on_lane_done = on_lane_done
+        self.on_running_low: Callable[[str], None] | None = None
+        """Called (on the loop) when a lane is halfway through its batch: plan ahead for it."""
         self.reviser = reviser
         self.attempts = 0
         self.published = 0  # deliveries this dispatcher saw through to ``published``
@@ -251,34 +253,70 @@ class Dispatcher:
 
     async def _lane_steps(self, lane: Lane, items: list[Delivery],
                           revisions: list[Revision] | None) -> int:
+        """Batches of revisions then posts, until nothing more is due on the lane's target
+        (each further batch is read fresh, breaking news first), or the lane must stop."""
         sent = 0
         self._halted.discard(lane.target)
         self._wake.pop(lane.target, None)
-        for r in revisions or ():
-            if (self._stopping.is_set() or lane.target in self._halted
-                    or not self.owns(lane.target)):
+        while True:
+            went, carry_on = await self._batch(lane, items, revisions or [])
+            sent += went
+            if not carry_on or not went or self._stopping.is_set():
                 return sent
-            wait = self._pace(lane)
-            if wait > 0:
-                self._wake[lane.target] = time.monotonic() + wait
+            items, revisions = await asyncio.to_thread(self._due_on, lane.target,
+                                                       self.clock.now())
+            if not items and not revisions:
                 return sent
+
+    async def _batch(self, lane: Lane, items: list[Delivery],
+                     revisions: list[Revision]) -> tuple[int, bool]:
+        """Apply ``revisions``, then send ``items``, in order; returns how many were applied
+        or sent and whether the lane may carry on (not stopping, halted, paced or handed
+        over). Halfway through the posts the lane asks for its target's horizon to be
+        refilled (``on_running_low``), so the next batch is planned while this one goes."""
+        went = 0
+        for r in revisions:
+            if not self._may_go(lane):
+                return went, False
             assert self.reviser is not None
             step = await self.reviser.apply(lane.for_revisions(), r)
+            if step is not Step.SKIPPED:
+                went += 1
             if step is Step.HALT:
                 self._halted.add(lane.target)
             elif step is Step.DONE:
                 await self._respect_budget(lane)
-        for d in items:
-            if (self._stopping.is_set() or lane.target in self._halted
-                    or not self.owns(lane.target)):
-                break  # stopping, rate limited, paused or handed over: the rest waits
-            wait = self._pace(lane)
-            if wait > 0:
-                self._wake[lane.target] = time.monotonic() + wait
-                break
+        halfway = len(items) // 2
+        for index, d in enumerate(items):
+            if not self._may_go(lane):
+                return went, False  # stopping, rate limited, paused, paced or handed over
             if await self.send(lane, d):
-                sent += 1
-        return sent
+                went += 1
+            if index == halfway and self.on_running_low is not None:
+                self.on_running_low(lane.target)
+        return went, self._may_go(lane, count=False)
+
+    def _may_go(self, lane: Lane, *, count: bool = True) -> bool:
+        """May the lane send one more now? (Counted against its pacing when it may.)"""
+        if (self._stopping.is_set() or lane.target in self._halted
+                or not self.owns(lane.target)):
+            return False
+        if not count:
+            return True
+        wait = self._pace(lane)
+        if wait > 0:
+            self._wake[lane.target] = time.monotonic() + wait
+            return False
+        return True
+
+    def _due_on(self, target: str, now: datetime) -> tuple[list[Delivery], list[Revision]]:
+        """What is due now on ``target`` alone (a lane's next batch)."""
+        items = [d for d in self.queue.due(now, target=target) if d.id not in self._active]
+        if self.reviser is None:
+            return items, []
+        revisions = [r for r in self.reviser.store.due(now, target=target)
+                     if r.id not in self.reviser.active]
+        return items, revisions
 
     def _pace(self, lane: Lane) -> float:
         """Seconds until the chat's and the bot's limits allow one more post (0: now, and

@@ -85,6 +85,7 @@ class Daemon:
         self._followers: list[asyncio.Task[None]] = []
         self.crew: Crew | None = None
         self._crew_wake = asyncio.Event()
+        self._ahead: dict[str, asyncio.Task[None]] = {}  # target → its plan-ahead pass
 
     @staticmethod
     async def _db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -108,7 +109,9 @@ class Daemon:
             await self._db(self.app.review.settle_timeouts)
             planner = self.app.planner
             await self._db(planner.replan)  # a full pass first, then what changed
+            dispatcher.on_running_low = self._plan_ahead
             for _ in range(10_000):
+                await self._settle_ahead()
                 await self._db(planner.replan, planner.enabled())
                 sent = await dispatcher.publish_due()
                 total += sent
@@ -119,6 +122,7 @@ class Daemon:
                     await asyncio.sleep(wake)  # a paced chat: everything due still goes out
             return total
         finally:
+            await self._settle_ahead()
             await self._db(lock.release)
 
     def _dispatcher(self) -> Dispatcher:
@@ -175,6 +179,7 @@ class Daemon:
             await self.app.aclose()
             self.app.publishers.extend(opened)
             new.on_lane_done = self._lane_finished
+            new.on_running_low = self._plan_ahead
             self._own(new)
             self.app.dispatcher = new
             self.app.settings = settings
@@ -216,6 +221,30 @@ class Daemon:
         if self.crew is None:
             return enabled
         return [t for t in enabled if self.crew.owns(t)]
+
+    def _plan_ahead(self, target: str) -> None:
+        """A lane is halfway through its batch: refill its target's horizon meanwhile, so the
+        lane's next batch is planned when it gets there (one pass per target at a time)."""
+        if target in self._ahead or self._stop.is_set():
+            return
+        self._ahead[target] = asyncio.create_task(self._refill(target),
+                                                  name=f"plan-ahead:{target}")
+
+    async def _refill(self, target: str) -> None:
+        try:
+            async with self._lock:
+                await self._db(self.app.planner.replan, [target])
+        except Exception:
+            log.exception("planning ahead failed; the lane's end plans again",
+                          extra={"target": target})
+        finally:
+            self._ahead.pop(target, None)
+
+    async def _settle_ahead(self) -> None:
+        """Wait for the plan-ahead passes under way."""
+        tasks = list(self._ahead.values())
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def _own(self, dispatcher: Dispatcher) -> None:
         """Let ``dispatcher`` publish only to this worker's share (and fence its claims)."""
@@ -265,6 +294,7 @@ class Daemon:
 
         dispatcher = self._dispatcher()
         dispatcher.on_lane_done = self._lane_finished
+        dispatcher.on_running_low = self._plan_ahead
         self._own(dispatcher)
         self._install_signals()
         await self._db(self._resume_paused, "restart")
@@ -351,6 +381,7 @@ class Daemon:
                 log.exception("a service failed to stop")
         if dispatcher is not None:
             await dispatcher.drain()
+        await self._settle_ahead()
         for task in self._followers:
             task.cancel()
         for task in self._followers:

@@ -562,15 +562,18 @@ class QueueStore:
             counts[target] = counts.get(target, 0) + 1
         return counts
 
-    def due(self, now: datetime, *, exclude_targets: Sequence[str] = (), limit: int = 500
-            ) -> list[Delivery]:
-        """Pending deliveries whose planned time has come: breaking news first, then by plan."""
+    def due(self, now: datetime, *, exclude_targets: Sequence[str] = (), limit: int = 500,
+            target: str | None = None) -> list[Delivery]:
+        """Pending deliveries whose planned time has come (of ``target`` only, if given):
+        breaking news first, then by plan."""
         query = (
             with_url()
             .where(deliveries.c.state == S.PENDING.value, deliveries.c.planned_at <= now)
             .order_by(_URGENCY, deliveries.c.planned_at, deliveries.c.id)
             .limit(limit)
         )
+        if target is not None:
+            query = query.where(deliveries.c.target == target)
         if exclude_targets:
             query = query.where(deliveries.c.target.not_in(list(exclude_targets)))
         with self.engine.connect() as conn:

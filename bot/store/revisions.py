@@ -253,9 +253,12 @@ class RevisionStore:
         return cond
 
     def due(self, now: datetime, *, exclude_targets: Sequence[str] = (),
-            limit: int = 500) -> list[Revision]:
-        """Pending revisions whose time has come, oldest first (see ``_ready``)."""
+            limit: int = 500, target: str | None = None) -> list[Revision]:
+        """Pending revisions whose time has come (of ``target`` only, if given), oldest first
+        (see ``_ready``)."""
         cond = [*self._ready(exclude_targets), revisions.c.planned_at <= now]
+        if target is not None:
+            cond.append(revisions.c.target == target)
         query = select(revisions).where(and_(*cond)).order_by(revisions.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [revision_from_row(r) for r in conn.execute(query).mappings()]

@@ -435,3 +435,34 @@ def test_a_story_with_an_image_is_claimed_after_the_record(rig: Rig) -> None:
     assert rig.run() == 2
     assert queue.calls == ["claim", "finish", "claim", "finish"]
     assert rig.state(2, "xa") == (S.PUBLISHED, None)
+
+
+def test_a_lane_carries_on_while_its_horizon_is_refilled(rig: Rig) -> None:
+    """Halfway through its batch a lane asks for its target's horizon to be refilled, and when
+    the batch is done it carries on with what became due: ten stories behind a horizon of
+    four go out in one dispatch, in queue order, each once."""
+    rig.app.planner.horizon = 4
+    for n in range(1, 11):
+        rig.add(n, targets=("tg",))
+    asked: list[str] = []
+
+    def plan_ahead(target: str) -> None:
+        asked.append(target)
+        rig.app.planner.replan([target])
+
+    rig.dispatcher.on_running_low = plan_ahead
+    rig.app.planner.replan()
+    assert asyncio.run(rig.dispatcher.publish_due()) == 10
+    assert [r.article_id for r in rig.pubs["tg"].sent] == list(range(1, 11))
+    assert len(asked) >= 3 and set(asked) == {"tg"}
+    assert asyncio.run(rig.dispatcher.publish_due()) == 0
+
+
+def test_a_lane_without_planning_ahead_stops_at_its_batch(rig: Rig) -> None:
+    """Without a refill the lane ends when its batch is done (nothing more is due), and the
+    rest waits for the next planning pass."""
+    rig.app.planner.horizon = 4
+    for n in range(1, 11):
+        rig.add(n, targets=("tg",))
+    rig.app.planner.replan()
+    assert asyncio.run(rig.dispatcher.publish_due()) == 4
