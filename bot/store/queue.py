@@ -371,13 +371,25 @@ class QueueStore:
     def waiting(self, target: str, now: datetime, limit: int) -> list[tuple[Delivery, Article]]:
         """Up to ``limit`` pending deliveries of ``target`` without a planned time, best first:
         those that may go now (breaking, high, normal priority, then the newest story: the order
-        the planner gives places in), then those held by ``not_before``, soonest first."""
-        return self._planning_rows(
-            and_(deliveries.c.state == S.PENDING.value, deliveries.c.target == target,
-                 deliveries.c.planned_at.is_(None)),
-            order=[key.desc() if later_first else key
-                   for key, later_first in _line(deliveries, articles, now)],
-            limit=limit)
+        the planner gives places in), then those held by ``not_before``, soonest first.
+
+        The line is ranked on its keys alone (a narrow sort) and only the chosen rows are read
+        whole: ranking full rows would carry every story's text through the sort."""
+        best = (
+            select(deliveries.c.id)
+            .join(articles, articles.c.id == deliveries.c.article_id)
+            .where(deliveries.c.state == S.PENDING.value, deliveries.c.target == target,
+                   deliveries.c.planned_at.is_(None))
+            .order_by(*[key.desc() if later_first else key
+                        for key, later_first in _line(deliveries, articles, now)])
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(best).scalars())
+        if not ids:
+            return []
+        place = {did: i for i, did in enumerate(ids)}
+        return sorted(self._planning_rows(deliveries.c.id.in_(ids)), key=lambda r: place[r[0].id])
 
     def place_in_line(self, delivery_id: int, now: datetime) -> tuple[int, int] | None:
         """Where a pending delivery without a planned time stands on its target: its place
