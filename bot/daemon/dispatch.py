@@ -127,7 +127,7 @@ class Dispatcher:
         self.on_published = on_published
         self.on_lane_done = on_lane_done
         self.on_running_low: Callable[[str], None] | None = None
-        """Called (on the loop) when a lane is halfway through its batch: plan ahead for it."""
+        """Called (on the loop) when a lane is well into its batch: plan ahead for it."""
         self.reviser = reviser
         self.attempts = 0
         self.published = 0  # deliveries this dispatcher saw through to ``published``
@@ -272,8 +272,9 @@ class Dispatcher:
                      revisions: list[Revision]) -> tuple[int, bool]:
         """Apply ``revisions``, then send ``items``, in order; returns how many were applied
         or sent and whether the lane may carry on (not stopping, halted, paced or handed
-        over). Halfway through the posts the lane asks for its target's horizon to be
-        refilled (``on_running_low``), so the next batch is planned while this one goes."""
+        over). Three quarters through the posts the lane asks for its target's horizon to be
+        refilled (``on_running_low``), so the next batch is planned while this one ends (late
+        enough that the refill brings in most of a batch: each pass reads the waiting line)."""
         went = 0
         for r in revisions:
             if not self._may_go(lane):
@@ -286,13 +287,13 @@ class Dispatcher:
                 self._halted.add(lane.target)
             elif step is Step.DONE:
                 await self._respect_budget(lane)
-        halfway = len(items) // 2
+        running_low = (3 * len(items)) // 4
         for index, d in enumerate(items):
             if not self._may_go(lane):
                 return went, False  # stopping, rate limited, paused, paced or handed over
             if await self.send(lane, d):
                 went += 1
-            if index == halfway and self.on_running_low is not None:
+            if index == running_low and self.on_running_low is not None:
                 self.on_running_low(lane.target)
         return went, self._may_go(lane, count=False)
 

@@ -223,7 +223,7 @@ class Daemon:
         return [t for t in enabled if self.crew.owns(t)]
 
     def _plan_ahead(self, target: str) -> None:
-        """A lane is halfway through its batch: refill its target's horizon meanwhile, so the
+        """A lane is well into its batch: refill its target's horizon meanwhile, so the
         lane's next batch is planned when it gets there (one pass per target at a time)."""
         if target in self._ahead or self._stop.is_set():
             return

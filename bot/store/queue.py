@@ -402,16 +402,29 @@ class QueueStore:
     def waiting(self, target: str, now: datetime, limit: int) -> list[tuple[Pending, Article]]:
         """Up to ``limit`` pending deliveries of ``target`` without a planned time, best first:
         those that may go now (breaking, high, normal priority, then the newest story: the order
-        the planner gives places in), then those held by ``not_before``, soonest first."""
-        return self._planning_rows(
-            and_(deliveries.c.state == S.PENDING.value, deliveries.c.target == target,
-                 deliveries.c.planned_at.is_(None)),
-            order=_order(now), limit=limit)
+        the planner gives places in), then those held by ``not_before``, soonest first.
+
+        The line is ranked on its keys alone (a narrow sort) and only the chosen rows are read
+        whole: ranking full rows would carry every story's text through the sort."""
+        best = (
+            select(deliveries.c.id)
+            .join(articles, articles.c.id == deliveries.c.article_id)
+            .where(deliveries.c.state == S.PENDING.value, deliveries.c.target == target,
+                   deliveries.c.planned_at.is_(None))
+            .order_by(*_order(now))
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(best).scalars())
+        if not ids:
+            return []
+        place = {did: i for i, did in enumerate(ids)}
+        return sorted(self._planning_rows(deliveries.c.id.in_(ids)), key=lambda r: place[r[0].id])
 
     def waiting_of(self, targets: Collection[str], now: datetime, limit: int
                    ) -> list[tuple[Pending, Article]]:
         """``waiting`` of each of ``targets`` in one query: up to ``limit`` per target, each
-        target's best first (targets in name order)."""
+        target's best first (targets in name order); ranked on the keys alone as well."""
         names = sorted(set(targets))
         if len(names) <= 1:
             return [row for name in names for row in self.waiting(name, now, limit)]

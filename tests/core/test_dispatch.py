@@ -438,7 +438,7 @@ def test_a_story_with_an_image_is_claimed_after_the_record(rig: Rig) -> None:
 
 
 def test_a_lane_carries_on_while_its_horizon_is_refilled(rig: Rig) -> None:
-    """Halfway through its batch a lane asks for its target's horizon to be refilled, and when
+    """Well into its batch a lane asks for its target's horizon to be refilled, and when
     the batch is done it carries on with what became due: ten stories behind a horizon of
     four go out in one dispatch, in queue order, each once."""
     rig.app.planner.horizon = 4
