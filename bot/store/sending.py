@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,21 +149,15 @@ class SendPath:
         """The update plus the attempt's record: one statement on PostgreSQL."""
         if not self.postgres:
             return Prepared.of(update_stmt, self.engine)
-        done = update_stmt.returning(deliveries.c.id).cte("done")
-        cols = [attempts.c[c] for c in _ATTEMPT_COLUMNS]
-        row = select(done.c.id, *[bindparam(f"a_{c}", type_=attempts.c[c].type)
-                                  for c in _ATTEMPT_COLUMNS[1:]])
-        return Prepared.of(insert(attempts).from_select(cols, row), self.engine)
+        return Prepared.of(_record_attempt(update_stmt.returning(deliveries.c.id).cte("done")),
+                           self.engine)
 
     @staticmethod
     def _record_then_claim(published: Any, claim: Any) -> Any:
         """``WITH done AS (update … RETURNING id), rec AS (INSERT attempt … FROM done),
         took AS (claim … RETURNING id) SELECT count(rec), count(took)``."""
         done = published.returning(deliveries.c.id).cte("done")
-        row = select(done.c.id, *[bindparam(f"a_{c}", type_=attempts.c[c].type)
-                                  for c in _ATTEMPT_COLUMNS[1:]])
-        rec = (insert(attempts).from_select([attempts.c[c] for c in _ATTEMPT_COLUMNS], row)
-               .returning(attempts.c.id).cte("rec"))
+        rec = _record_attempt(done).returning(attempts.c.id).cte("rec")
         took = claim.returning(deliveries.c.id).cte("took")
         return select(select(func.count()).select_from(rec).scalar_subquery(),
                       select(func.count()).select_from(took).scalar_subquery())
@@ -197,32 +191,21 @@ class SendPath:
         """Record a publish and claim the lane's next delivery in one durable commit: whether
         the record was written (the attempt still owned its delivery) and the claim took."""
         claim_stmt = self._claim_leased if leased else self._claim
-        with self._lock:
-            conn = self._claims.get()
-            try:
-                if self.postgres:
-                    stmt = self._then_claim[leased]
-                    values = {**published, **{f"a_{c}": attempt[c] for c in _ATTEMPT_COLUMNS[1:]},
-                              **{f"c_{k}": v for k, v in claim.items()}}
-                    with conn.cursor() as cur:
-                        cur.execute(stmt.sql, stmt.params(values))
-                        row = cur.fetchone()
-                    return row[0] > 0, row[1] > 0
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    n = conn.execute(self._published.sql,
-                                     self._published.params(published)).rowcount
-                    if n:
-                        conn.execute(self._attempt.sql, self._attempt.params(attempt))
-                    took = conn.execute(claim_stmt.sql, claim_stmt.params(claim)).rowcount
-                    conn.execute("COMMIT")
-                except BaseException:
-                    _rollback(conn)
-                    raise
-                return n > 0, took > 0
-            except self._disconnects():
-                self._claims.close()
-                raise
+        with self._using(self._claims) as conn:
+            if self.postgres:
+                stmt = self._then_claim[leased]
+                values = {**published, **{f"a_{c}": attempt[c] for c in _ATTEMPT_COLUMNS[1:]},
+                          **{f"c_{k}": v for k, v in claim.items()}}
+                with conn.cursor() as cur:
+                    cur.execute(stmt.sql, stmt.params(values))
+                    row = cur.fetchone()
+                return row[0] > 0, row[1] > 0
+            with _sqlite_transaction(conn):
+                n = conn.execute(self._published.sql, self._published.params(published)).rowcount
+                if n:
+                    conn.execute(self._attempt.sql, self._attempt.params(attempt))
+                took = conn.execute(claim_stmt.sql, claim_stmt.params(claim)).rowcount
+            return n > 0, took > 0
 
     def _other_statement(self, set_values: Mapping[str, Any]) -> Prepared:
         """The finish update for the columns a failure sets (compiled once per column set)."""
@@ -237,49 +220,35 @@ class SendPath:
         return found
 
     # -- running ------------------------------------------------------------------------------
-    def _run(self, held: _Held, stmt: Prepared, values: Mapping[str, Any]) -> int:
+    @contextlib.contextmanager
+    def _using(self, held: _Held) -> Iterator[Any]:
+        """``held``'s connection, for this thread alone; dropped (reopened on the next call)
+        when the driver says the connection is gone."""
+        dbapi = self.engine.dialect.dbapi
+        gone = (dbapi.OperationalError, dbapi.InterfaceError) if dbapi else ()
         with self._lock:
-            conn = held.get()
             try:
-                if self.postgres:
-                    with conn.cursor() as cur:
-                        cur.execute(stmt.sql, stmt.params(values))
-                        return int(cur.rowcount)
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    n = conn.execute(stmt.sql, stmt.params(values)).rowcount
-                    conn.execute("COMMIT")
-                except BaseException:
-                    _rollback(conn)
-                    raise
-                return int(n)
-            except self._disconnects():
-                held.close()  # reopened on the next call
+                yield held.get()
+            except gone:
+                held.close()
                 raise
+
+    def _run(self, held: _Held, stmt: Prepared, values: Mapping[str, Any]) -> int:
+        with self._using(held) as conn:
+            if self.postgres:
+                with conn.cursor() as cur:
+                    cur.execute(stmt.sql, stmt.params(values))
+                    return int(cur.rowcount)
+            with _sqlite_transaction(conn):
+                return int(conn.execute(stmt.sql, stmt.params(values)).rowcount)
 
     def _sqlite_finish(self, stmt: Prepared, values: Mapping[str, Any],
                        attempt: Mapping[str, Any]) -> bool:
-        insert_attempt = self._attempt
-        with self._lock:
-            conn = self._finishes.get()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    n = conn.execute(stmt.sql, stmt.params(values)).rowcount
-                    if n:
-                        conn.execute(insert_attempt.sql, insert_attempt.params(attempt))
-                    conn.execute("COMMIT")
-                except BaseException:
-                    _rollback(conn)
-                    raise
-                return bool(n)
-            except self._disconnects():
-                self._finishes.close()
-                raise
-
-    def _disconnects(self) -> tuple[type[BaseException], ...]:
-        dbapi = self.engine.dialect.dbapi
-        return (dbapi.OperationalError, dbapi.InterfaceError) if dbapi else ()
+        with self._using(self._finishes) as conn, _sqlite_transaction(conn):
+            n = conn.execute(stmt.sql, stmt.params(values)).rowcount
+            if n:
+                conn.execute(self._attempt.sql, self._attempt.params(attempt))
+            return bool(n)
 
     def close(self) -> None:
         """Close the held connections (they reopen when used again)."""
@@ -287,9 +256,24 @@ class SendPath:
             _close(self._claims, self._finishes)
 
 
-def _rollback(conn: Any) -> None:
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
+def _record_attempt(done: Any) -> Any:
+    """``INSERT INTO attempts … SELECT`` the attempt's record for each row of ``done``."""
+    row = select(done.c.id, *[bindparam(f"a_{c}", type_=attempts.c[c].type)
+                              for c in _ATTEMPT_COLUMNS[1:]])
+    return insert(attempts).from_select([attempts.c[c] for c in _ATTEMPT_COLUMNS], row)
+
+
+@contextlib.contextmanager
+def _sqlite_transaction(conn: Any) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on any error) on a raw SQLite connection."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _close(*held: _Held) -> None:
