@@ -42,6 +42,8 @@ from bot.store.state import StateStore
 
 log = logging.getLogger("crosspost.dispatch")
 S = DeliveryState
+_PLAN_AHEAD_FROM = 8
+"""A lane asks for its horizon to be refilled ahead only in batches at least this long."""
 
 
 @dataclass(frozen=True)
@@ -287,7 +289,8 @@ class Dispatcher:
                 self._halted.add(lane.target)
             elif step is Step.DONE:
                 await self._respect_budget(lane)
-        running_low = (3 * len(items)) // 4
+        # a batch of a few (the usual case: what just fell due) is planned when the lane ends
+        running_low = (3 * len(items)) // 4 if len(items) >= _PLAN_AHEAD_FROM else -1
         for index, d in enumerate(items):
             if not self._may_go(lane):
                 return went, False  # stopping, rate limited, paused, paced or handed over

@@ -439,10 +439,10 @@ def test_a_story_with_an_image_is_claimed_after_the_record(rig: Rig) -> None:
 
 def test_a_lane_carries_on_while_its_horizon_is_refilled(rig: Rig) -> None:
     """Well into its batch a lane asks for its target's horizon to be refilled, and when
-    the batch is done it carries on with what became due: ten stories behind a horizon of
-    four go out in one dispatch, in queue order, each once."""
-    rig.app.planner.horizon = 4
-    for n in range(1, 11):
+    the batch is done it carries on with what became due: forty stories behind a horizon of
+    sixteen go out in one dispatch, in queue order, each once."""
+    rig.app.planner.horizon = 16
+    for n in range(1, 41):
         rig.add(n, targets=("tg",))
     asked: list[str] = []
 
@@ -452,17 +452,23 @@ def test_a_lane_carries_on_while_its_horizon_is_refilled(rig: Rig) -> None:
 
     rig.dispatcher.on_running_low = plan_ahead
     rig.app.planner.replan()
-    assert asyncio.run(rig.dispatcher.publish_due()) == 10
-    assert [r.article_id for r in rig.pubs["tg"].sent] == list(range(1, 11))
+    assert asyncio.run(rig.dispatcher.publish_due()) == 40
+    assert [r.article_id for r in rig.pubs["tg"].sent] == list(range(1, 41))
     assert len(asked) >= 3 and set(asked) == {"tg"}
     assert asyncio.run(rig.dispatcher.publish_due()) == 0
 
 
 def test_a_lane_without_planning_ahead_stops_at_its_batch(rig: Rig) -> None:
     """Without a refill the lane ends when its batch is done (nothing more is due), and the
-    rest waits for the next planning pass."""
-    rig.app.planner.horizon = 4
-    for n in range(1, 11):
+    rest waits for the next planning pass; a short batch does not ask for one."""
+    rig.app.planner.horizon = 8
+    for n in range(1, 31):
         rig.add(n, targets=("tg",))
     rig.app.planner.replan()
-    assert asyncio.run(rig.dispatcher.publish_due()) == 4
+    assert asyncio.run(rig.dispatcher.publish_due()) == 8
+    asked: list[str] = []
+    rig.dispatcher.on_running_low = asked.append
+    rig.app.planner.horizon = 3
+    rig.app.planner.replan(["tg"])
+    assert asyncio.run(rig.dispatcher.publish_due()) == 3
+    assert asked == []
