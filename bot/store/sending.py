@@ -23,6 +23,7 @@ opened on first use and reopened after a connection error.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -118,9 +119,11 @@ class SendPath:
         self.engine = engine
         self.postgres = engine.dialect.name == "postgresql"
         self._lock = threading.Lock()
-        durable = durable_claims
-        self._claims = _Held(engine, lambda c: self._configure(c, durable=durable))
-        self._finishes = _Held(engine, lambda c: self._configure(c, durable=False))
+        # set up without a reference back to this object, so that it can be collected
+        self._claims = _Held(engine, functools.partial(_configure, postgres=self.postgres,
+                                                       durable=durable_claims))
+        self._finishes = _Held(engine, functools.partial(_configure, postgres=self.postgres,
+                                                         durable=False))
         self._claim = Prepared.of(claim(), engine)
         self._claim_leased = Prepared.of(claim(leased=True), engine)
         self._part = Prepared.of(part, engine)
@@ -134,16 +137,6 @@ class SendPath:
         self._mine = mine
         self._other: dict[frozenset[str], Prepared] = {}
         weakref.finalize(self, _close, self._claims, self._finishes)
-
-    def _configure(self, conn: Any, *, durable: bool) -> None:
-        if self.postgres:
-            conn.autocommit = True
-            if not durable:  # the claim connection keeps the server's own setting
-                with conn.cursor() as cur:
-                    cur.execute("SET synchronous_commit TO OFF")
-        else:
-            conn.isolation_level = None  # explicit BEGIN/COMMIT below
-            conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
 
     def _finish_statement(self, update_stmt: Any) -> Prepared:
         """The update plus the attempt's record: one statement on PostgreSQL."""
@@ -254,6 +247,18 @@ class SendPath:
         """Close the held connections (they reopen when used again)."""
         with self._lock:
             _close(self._claims, self._finishes)
+
+
+def _configure(conn: Any, *, postgres: bool, durable: bool) -> None:
+    """Set a held connection up: autocommit, and how durable its commits are."""
+    if postgres:
+        conn.autocommit = True
+        if not durable:  # the claim connection keeps the server's own setting
+            with conn.cursor() as cur:
+                cur.execute("SET synchronous_commit TO OFF")
+    else:
+        conn.isolation_level = None  # explicit BEGIN/COMMIT (``_sqlite_transaction``)
+        conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
 
 
 def _record_attempt(done: Any) -> Any:

@@ -184,3 +184,30 @@ def test_the_combined_commit_is_fenced_by_the_lease(postgres_url: str) -> None:
     finally:
         store.close()
         engine.dispose()
+
+
+def test_a_store_let_go_closes_its_connections(postgres_url: str) -> None:
+    """A store nobody holds any more closes the connections it kept for sending (they would
+    otherwise stay open on the server until the process ends)."""
+    import gc
+
+    engine = _fresh_postgres(postgres_url)
+
+    def backends() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = '' AND backend_type = 'client backend'")).scalar())
+
+    try:
+        before = backends()
+        store = QueueStore(engine=engine)
+        assert store.claim(_due(store), "a1", T0)
+        assert store.finish(store.get_delivery(1).id, "a1", state=S.FAILED, now=T0,
+                            outcome="permanent")
+        assert backends() == before + 2
+        del store
+        gc.collect()
+        assert backends() == before
+    finally:
+        engine.dispose()
