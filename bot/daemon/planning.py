@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 
 from bot.config.settings import Settings
 from bot.domain.horizon import waiting_reason
-from bot.domain.models import Article
 from bot.domain.ports import Clock
 from bot.domain.schedule import PendingItem, ScheduleRules, plan_target
 from bot.domain.schedule.parse import format_duration
-from bot.store.queue import Pending, QueueStore
+from bot.store.queue import Pending, QueueStore, Rank
 from bot.store.state import StateStore, TargetState
 
 __all__ = ["HORIZON", "PlanSummary", "Planner", "waiting_reason"]
@@ -112,7 +111,7 @@ class Planner:
         tally.unplannable += self.queue.unplan(disabled, "target is disabled in config")
         if not names:
             return PlanSummary(tally.planned, tally.expired, tally.unplannable)
-        by_target: dict[str, dict[int, tuple[Pending, Article]]] = defaultdict(dict)
+        by_target: dict[str, dict[int, tuple[Pending, Rank]]] = defaultdict(dict)
         for d, a in [*self.queue.planned(names), *self.queue.pending_of(articles, names)]:
             by_target[d.target][d.id] = (d, a)
         states = self.state.targets()
@@ -122,7 +121,9 @@ class Planner:
         # One read of the history and one write of the plans for all targets of the pass;
         # the maths stays per target.
         planning = [t for t in names if by_target[t]]
-        history = self.queue.published_times_of(planning, now - HISTORY)
+        history = self.queue.published_times_of(
+            planning, now - HISTORY, last=max(self.rules[t].history_needed for t in planning)
+        ) if planning else {}
         changes: list[tuple[int, datetime | None, str]] = []
         seen: dict[int, datetime] = {}
         for target in planning:
@@ -131,7 +132,7 @@ class Planner:
         self.queue.set_plans(changes, seen=seen)
         return PlanSummary(tally.planned, tally.expired, tally.unplannable)
 
-    def _sooner(self, target: str, items: dict[int, tuple[Pending, Article]],
+    def _sooner(self, target: str, items: dict[int, tuple[Pending, Rank]],
                 now: datetime) -> bool:
         """Might a waiting delivery go before the horizon's last planned time? Asked on a
         daemon pass when too few in the horizon may go now (it holds stories scheduled for
@@ -144,7 +145,7 @@ class Planner:
         return self.queue.waiting_by(target, max(until, now))
 
     def _refill(self, targets: list[str],
-                by_target: dict[str, dict[int, tuple[Pending, Article]]], now: datetime,
+                by_target: dict[str, dict[int, tuple[Pending, Rank]]], now: datetime,
                 tally: _Tally) -> None:
         """Pull the best waiting deliveries of ``targets`` into their horizons (expiring stale
         ones first): one statement per distinct ``max_age``, one read for all targets."""
@@ -167,7 +168,7 @@ class Planner:
         for d, a in self.queue.waiting_of(targets, now, self.horizon):
             by_target[d.target].setdefault(d.id, (d, a))
 
-    def _plan(self, target: str, items: list[tuple[Pending, Article]],
+    def _plan(self, target: str, items: list[tuple[Pending, Rank]],
               st: TargetState | None, history: list[datetime], now: datetime, tally: _Tally,
               seen: dict[int, datetime]) -> list[tuple[int, datetime | None, str]]:
         """The plan changes of one target (written by the caller, with ``seen``, for every
@@ -207,15 +208,25 @@ class Planner:
                     tally.planned += 1
             if at is not None and st and st.paused_reason:
                 reason = f"target paused: {st.paused_reason}"
-            if current.get(plan.delivery_id) != (at, reason):
+            was = current.get(plan.delivery_id)
+            if was != (at, reason) and not _still_due(was, at, reason, now):
                 changes.append((plan.delivery_id, at, reason))
         return changes
 
 
-def _ready(d: Pending, a: Article, now: datetime) -> bool:
+def _ready(d: Pending, a: Rank, now: datetime) -> bool:
     """May this delivery go at ``now`` as far as ``not_before`` and retry times go?"""
     gate = _latest(a.not_before, d.retry_at)
     return gate is None or gate <= now
+
+
+def _still_due(was: tuple[datetime | None, str | None] | None, at: datetime | None,
+               reason: str, now: datetime) -> bool:
+    """A delivery already due, planned to go now again for the same reason, keeps its plan:
+    rewriting it with the later ``now`` would change nothing but the row (a pass while a
+    backlog drains would otherwise rewrite its whole horizon)."""
+    return (was is not None and was[0] is not None and was[0] <= now and at == now
+            and was[1] == reason)
 
 
 def _latest(*times: datetime | None) -> datetime | None:

@@ -78,6 +78,21 @@ _PENDING = [deliveries.c[f.name] for f in dataclasses.fields(Pending)]
 
 
 @dataclass(frozen=True)
+class Rank:
+    """What the planner needs of a pending delivery's story: its priority and the times that
+    gate and rank it (not its text: a pass reads a horizon of these per target)."""
+
+    id: int
+    priority: Priority
+    not_before: datetime | None
+    published_at: datetime | None
+    created_at: datetime
+
+
+_RANK = [articles.c[f.name] for f in dataclasses.fields(Rank)]
+
+
+@dataclass(frozen=True)
 class Published:
     """A post the platform took, to be recorded as ``published`` by the attempt that sent it."""
 
@@ -198,10 +213,6 @@ def _order(now: datetime) -> list[Any]:
     """``_line`` as an ``ORDER BY`` of deliveries and their stories."""
     return [key.desc() if later_first else key
             for key, later_first in _line(deliveries, articles, now)]
-
-
-# Ids per ``IN (...)`` list, well within SQLite's and PostgreSQL's limits on parameters.
-_IN_CHUNK = 5000
 
 
 def _ahead(one: Sequence[tuple[Any, bool]], other: Sequence[tuple[Any, bool]]) -> Any:
@@ -377,11 +388,12 @@ class QueueStore:
             )
 
     # -- planning -------------------------------------------------------------------------
-    def pending_for_planning(self) -> list[tuple[Pending, Article]]:
-        """Every pending delivery with its story (a full listing; the planner reads less)."""
+    def pending_for_planning(self) -> list[tuple[Pending, Rank]]:
+        """Every pending delivery with its story's rank (a full listing; the planner reads
+        less)."""
         return self._planning_rows(deliveries.c.state == S.PENDING.value)
 
-    def planned(self, targets: Collection[str]) -> list[tuple[Pending, Article]]:
+    def planned(self, targets: Collection[str]) -> list[tuple[Pending, Rank]]:
         """Pending deliveries of ``targets`` that have a planned time (the planning horizon)."""
         if not targets:
             return []
@@ -390,7 +402,7 @@ class QueueStore:
             deliveries.c.target.in_(list(targets))))
 
     def pending_of(self, article_ids: Collection[int], targets: Collection[str]
-                   ) -> list[tuple[Pending, Article]]:
+                   ) -> list[tuple[Pending, Rank]]:
         """Pending deliveries of these stories on ``targets`` (a story just queued or requeued)."""
         if not article_ids or not targets:
             return []
@@ -399,7 +411,7 @@ class QueueStore:
             deliveries.c.article_id.in_(list(article_ids)),
             deliveries.c.target.in_(list(targets))))
 
-    def waiting(self, target: str, now: datetime, limit: int) -> list[tuple[Pending, Article]]:
+    def waiting(self, target: str, now: datetime, limit: int) -> list[tuple[Pending, Rank]]:
         """Up to ``limit`` pending deliveries of ``target`` without a planned time, best first:
         those that may go now (breaking, high, normal priority, then the newest story: the order
         the planner gives places in), then those held by ``not_before``, soonest first.
@@ -422,7 +434,7 @@ class QueueStore:
         return sorted(self._planning_rows(deliveries.c.id.in_(ids)), key=lambda r: place[r[0].id])
 
     def waiting_of(self, targets: Collection[str], now: datetime, limit: int
-                   ) -> list[tuple[Pending, Article]]:
+                   ) -> list[tuple[Pending, Rank]]:
         """``waiting`` of each of ``targets`` in one query: up to ``limit`` per target, each
         target's best first (targets in name order); ranked on the keys alone as well."""
         names = sorted(set(targets))
@@ -474,24 +486,26 @@ class QueueStore:
             return conn.execute(query).first() is not None
 
     def _planning_rows(self, where: Any, *, order: Sequence[Any] = (), limit: int | None = None
-                       ) -> list[tuple[Pending, Article]]:
-        """Pending deliveries with their stories; a story read once however many of its deliveries
-        come (a story queued to many targets), the same ``Article`` shared by them."""
-        query = (select(*_PENDING)
+                       ) -> list[tuple[Pending, Rank]]:
+        """Pending deliveries with their stories' ranks, in one query; a story's ``Rank`` read
+        once however many of its deliveries come (a story queued to many targets)."""
+        query = (select(*_PENDING, *_RANK)
                  .join(articles, articles.c.id == deliveries.c.article_id).where(where))
         if order:
             query = query.order_by(*order)
         if limit is not None:
             query = query.limit(limit)
+        split = len(_PENDING)
+        ranks: dict[int, Rank] = {}
+        out: list[tuple[Pending, Rank]] = []
         with self.engine.connect() as conn:
-            found = [Pending(*r) for r in conn.execute(query)]
-            ids = sorted({d.article_id for d in found})
-            stories: dict[int, Article] = {}
-            for start in range(0, len(ids), _IN_CHUNK):
-                chunk = ids[start:start + _IN_CHUNK]
-                for r in conn.execute(select(articles).where(articles.c.id.in_(chunk))).mappings():
-                    stories[r["id"]] = article_from_row(r)
-        return [(d, stories[d.article_id]) for d in found]
+            for r in conn.execute(query):
+                rank = ranks.get(r[split])
+                if rank is None:
+                    story = r[split:]
+                    rank = ranks[r[split]] = Rank(story[0], Priority(story[1]), *story[2:])
+                out.append((Pending(*r[:split]), rank))
+        return out
 
     def pending_targets(self) -> set[str]:
         """The targets that have pending deliveries."""
@@ -611,22 +625,30 @@ class QueueStore:
         """
         return self.published_times_of([target], since).get(target, [])
 
-    def published_times_of(self, targets: Collection[str], since: datetime
-                           ) -> dict[str, list[datetime]]:
+    def published_times_of(self, targets: Collection[str], since: datetime, *,
+                           last: int | None = None) -> dict[str, list[datetime]]:
         """``published_times`` of each of ``targets`` in one query (targets with none left
-        out), each target's times in order."""
+        out), each target's times in order; with ``last``, only each target's ``last`` newest
+        (all a schedule's quotas and pacing can look at)."""
         if not targets:
             return {}
-        when = func.coalesce(deliveries.c.published_at, deliveries.c.updated_at)
+        when = func.coalesce(deliveries.c.published_at, deliveries.c.updated_at).label("at")
+        query = select(deliveries.c.target, when).where(
+            deliveries.c.target.in_(list(targets)),
+            deliveries.c.state.in_([S.PUBLISHED.value, S.SENDING.value, S.NEEDS_REVIEW.value]),
+            when >= since,
+        )
+        if last is not None:
+            newest = func.row_number().over(partition_by=deliveries.c.target,
+                                            order_by=when.desc()).label("newest")
+            ranked = query.add_columns(newest).subquery()
+            query = (select(ranked.c.target, ranked.c.at)
+                     .where(ranked.c.newest <= max(1, last)))
+            order = ranked.c.at
+        else:
+            order = when
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(deliveries.c.target, when).where(
-                    deliveries.c.target.in_(list(targets)),
-                    deliveries.c.state.in_([S.PUBLISHED.value, S.SENDING.value,
-                                            S.NEEDS_REVIEW.value]),
-                    when >= since,
-                ).order_by(when)
-            ).all()
+            rows = conn.execute(query.order_by(order)).all()
         conv = UTCDateTime().process_result_value
         out: dict[str, list[datetime]] = {}
         for target, raw in rows:

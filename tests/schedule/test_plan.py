@@ -234,3 +234,27 @@ def test_thousands_of_items_on_slots_plan_fast() -> None:
     plans = plan_target(r, now=NOW, history=[], pending=pending)
     assert time.perf_counter() - started < 1.0
     assert len({p.planned_at for p in plans}) == 3000
+
+
+@pytest.mark.parametrize("keys", [
+    {}, {"min_interval": "7m"}, {"max_per_hour": 3}, {"max_per_day": 5, "min_interval": "2m"},
+    {"max_per_hour": 2, "max_per_day": 4}, {"slots": ["09:00", "11:00", "11:05", "16:30"]},
+    {"windows": ["10:00-12:00"], "max_per_hour": 4},
+])
+def test_only_the_newest_posts_a_schedule_needs_change_a_plan(keys: dict[str, object]) -> None:
+    """The planner reads only ``rules.history_needed`` newest posts per target: with any older
+    posts left out, every plan (times, reasons, expiries) is the same as with the full history
+    (random histories dense enough to fill every quota)."""
+    import random
+
+    r = rules(**keys)
+    rng = random.Random(7)
+    for _ in range(40):
+        history = sorted(NOW - timedelta(minutes=rng.uniform(0, 36 * 60))
+                         for _ in range(rng.randrange(0, 30)))
+        pending = [item(i, NOW - timedelta(minutes=rng.randrange(0, 600)))
+                   for i in range(rng.randrange(1, 12))]
+        full = plan_target(r, now=NOW, history=history, pending=pending)
+        newest = history[-r.history_needed:]
+        assert plan_target(r, now=NOW, history=newest, pending=pending) == full
+        assert len(newest) <= r.history_needed

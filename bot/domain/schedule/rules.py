@@ -155,6 +155,13 @@ class ScheduleRules:
         """True when posts go only at slot or cron times (each carrying one post)."""
         return self.slots is not None or self.cron is not None
 
+    @property
+    def history_needed(self) -> int:
+        """How many of the newest posts planning looks at: the last one (``min_interval``, a
+        slot that just passed) or a full quota's worth (a rolling span counts its newest
+        ``max_per_*`` posts); older posts never change a plan."""
+        return max(1, self.max_per_hour or 0, self.max_per_day or 0)
+
 
 def _probe(start: datetime, tz: ZoneInfo) -> datetime:
     """Where a forward search over wall-clock points must begin to see every point ≥ ``start``.
