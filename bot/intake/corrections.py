@@ -15,6 +15,7 @@ from bot.compose.corrections import correction_for
 from bot.domain.errors import InputError
 from bot.domain.ports import Clock
 from bot.domain.revisions import DeliveryChange, Revision, StoryChange
+from bot.intake.fields import checked_url
 from bot.intake.queueing import Intake, draft_of
 from bot.store.revisions import RevisionStore
 
@@ -87,9 +88,14 @@ class Corrections:
     def confirm(self, article_id: int, target: str, *, post_id: str | None = None,
                 permalink: str | None = None, not_posted: bool = False,
                 requested_by: str) -> Revision:
-        """Settle a ``needs_review`` delivery as published (or, ``not_posted``, send again)."""
+        """Settle a ``needs_review`` delivery as published (or, ``not_posted``, send again).
+
+        A permalink, when given, must be an http(s) URL (checked as a story's URL is; a blank
+        one counts as not given), so no door stores a link the desk could not safely show."""
         if not_posted and (post_id or permalink):
             raise InputError("--not-posted takes no post id or permalink")
+        permalink = checked_url(permalink, "permalink") if permalink and permalink.strip() \
+            else None
         made = self.revisions.confirm(article_id, target, post_id=post_id, permalink=permalink,
                                       not_posted=not_posted, requested_by=requested_by,
                                       now=self.clock.now())

@@ -108,14 +108,16 @@ async def confirm(request: Request, article_id: Id, delivery_id: Id) -> Response
             requested_by=f"web:{me.name}")
         desk.store.record(article_id, [d.id], actor=me.name,
                           action="confirmed not posted" if not_posted else "confirmed posted",
-                          detail=None if not_posted else post_id, now=desk.app.clock.now())
+                          detail=None if not_posted else
+                          ", ".join(x for x in (post_id, permalink) if x) or None,
+                          now=desk.app.clock.now())
         return f"{d.target}: {made.outcome}"
 
     try:
         said = await desk.blocking(work)
     except NotFoundError:
         return desk.refuse(request, me, "There is no such post.", status=404)
-    except CrosspostError as exc:  # not needs_review (any more)
+    except CrosspostError as exc:  # not needs_review (any more), a refused permalink
         me.notes.append(f"Not done: {exc}")
         return RedirectResponse(f"/stories/{article_id}", status_code=303)
     me.notes.append(f"Confirmed. {said}.")

@@ -78,7 +78,8 @@ def test_edit_of_published_posts_makes_corrections(app: App) -> None:
 
 
 def test_bad_edits_are_refused(app: App) -> None:
-    """No change, an empty title or a bad image URL are refused; an unknown story is not found."""
+    """No change, an empty title or a bad image URL are refused; an unknown story is not found;
+    a confirmation is refused a post id with "not posted" and a link that is not http(s)."""
     article_id = add(app)
     fix = corrections(app)
     with pytest.raises(InputError, match="nothing to change"):
@@ -91,3 +92,5 @@ def test_bad_edits_are_refused(app: App) -> None:
         fix.edit(999, StoryChange(title="x"))
     with pytest.raises(InputError, match="not-posted"):
         fix.confirm(article_id, "tg", post_id="1", not_posted=True, requested_by="ed")
+    with pytest.raises(InputError, match="permalink: not an http"):
+        fix.confirm(article_id, "tg", permalink="javascript:alert(1)", requested_by="ed")

@@ -404,3 +404,39 @@ def test_confirming_a_post_whose_fate_was_unknown(desk_app: App) -> None:
     assert again.status_code == 303
     assert "not needs_review" in client.get("/stories/1").text
     assert len(desk_app_actions(desk_app)) == 2
+
+
+def test_confirming_with_a_link_to_the_post(desk_app: App) -> None:
+    """The confirm form takes the post's link: a link that is not an http(s) URL is refused
+    with the reason and changes nothing; a good one is stored with the post id and the story
+    page links to it where it shows what went out."""
+    client, token = signed_in(desk_app, "erin")
+    desk_app.queue.set_state(1, from_states=[DeliveryState.PENDING],
+                             to=DeliveryState.NEEDS_REVIEW, now=desk_app.clock.now())
+    tg, _ = desk_app.queue.get_article(1)[1]
+    page = client.get("/stories/1").text
+    assert f'id="permalink-{tg.id}" name="permalink"' in page
+    bad = client.post(f"/stories/1/deliveries/{tg.id}/confirm",
+                      data={"csrf": token, "outcome": "posted", "post_id": "4242",
+                            "permalink": "javascript:alert(1)"})
+    assert bad.status_code == 303
+    page = client.get("/stories/1").text
+    assert "Not done: permalink: not an http(s) URL: &#39;javascript:alert(1)&#39;" in page
+    assert 'href="javascript:' not in page
+    tg = desk_app.queue.get_article(1)[1][0]
+    assert (tg.state, tg.platform_post_id, tg.permalink) == (DeliveryState.NEEDS_REVIEW, None,
+                                                             None)
+    assert desk_app_actions(desk_app) == []
+
+    link = "https://t.me/news/4242"
+    good = client.post(f"/stories/1/deliveries/{tg.id}/confirm",
+                       data={"csrf": token, "outcome": "posted", "post_id": "4242",
+                             "permalink": f" {link} "})
+    assert good.status_code == 303
+    tg = desk_app.queue.get_article(1)[1][0]
+    assert (tg.state, tg.platform_post_id, tg.permalink) == (DeliveryState.PUBLISHED, "4242",
+                                                             link)
+    page = client.get("/stories/1").text
+    assert f'<a href="{link}" rel="noopener noreferrer">{link}</a>' in page
+    assert f"erin</strong> confirmed posted: 4242, {link}" in page
+    assert desk_app_actions(desk_app) == [("erin", "confirmed posted", tg.id)]
