@@ -89,11 +89,29 @@ class Review:
                reason: str | None = None) -> Decided:
         """Reject the story's waiting deliveries (or the one on ``target``), with a reason."""
         waiting = self._waiting(article_id, target)
-        note = " ".join(reason.split()) if reason else None
-        if note is not None and len(note) > 1000:
-            raise InputError("the reason is longer than 1000 characters")
+        note = _reason(reason) if reason else None
         return self._decide(article_id, Decision.REJECTED, by=by, via=via,
                             targets=[d.target for d in waiting], note=note)
+
+    def give_reason(self, article_id: int, *, by: str, targets: Sequence[str], was: str,
+                    reason: str) -> tuple[list[str], str]:
+        """Replace the reason ``was`` of a rejection ``by`` made on ``targets`` (the staff
+        chat's buttons reject at once and ask why after); returns the targets changed and the
+        reason as kept (on one line).
+
+        ``InputError`` for an empty or too long reason; ``ConflictError`` when those deliveries
+        are no longer rejected by ``by`` with ``was`` (a reason was given already)."""
+        note = _reason(reason)
+        if not note:
+            raise InputError("the reason is empty")
+        done = self.approvals.reword_rejection(article_id, targets=targets, by=by, was=was,
+                                               note=note, now=self.clock.now())
+        if not done:
+            raise ConflictError(f"story {article_id} is no longer rejected by {by} with the "
+                                f"reason {was!r}")
+        log.info("rejection reason given", extra={"article": article_id, "by": by,
+                                                  "targets": ",".join(done)})
+        return done, note
 
     def check_text(self, delivery: Delivery, text: str) -> Post:
         """The post ``text`` makes for ``delivery``; ``InputError`` saying what is wrong."""
@@ -164,6 +182,14 @@ class Review:
         against its target's horizon), not the whole queue."""
         if self.on_change is not None:
             self.on_change(targets=sorted(targets), articles=list(articles))
+
+
+def _reason(reason: str) -> str:
+    """A rejection's reason on one line; ``InputError`` past 1000 characters."""
+    note = " ".join(reason.split())
+    if len(note) > 1000:
+        raise InputError("the reason is longer than 1000 characters")
+    return note
 
 
 def decision_line(d: Delivery) -> str:

@@ -1,24 +1,34 @@
 """The approvers' desk in Telegram: a private message per story waiting for review, its buttons,
-and the edit conversation.
+and the edit and rejection-reason conversations.
 
 The desk keeps every approver's message in step with the queue: ``sync`` sends a card for each
 story nobody was told about yet and edits every open card whose content changed — after a
 decision here, in the CLI or the API, or by the timeout — so a decided story shows who decided
 it, without buttons, for every approver. Button presses and edited text go through ``Review``,
 which decides each delivery once; a late press gets a polite refusal naming the first decision.
+
+*Reject* rejects at once with ``DEFAULT_REASON`` (so the story is out of the way whatever happens
+next), then asks the approver why with a reply prompt: their answer, within ``REASON_SECONDS``,
+becomes the reason; ``-`` or no answer keeps the default; the reason is given once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from telegram import (
     Bot,
     CallbackQuery,
+    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
+    Message,
     Update,
     User,
 )
@@ -29,7 +39,10 @@ from telegram.ext import ContextTypes
 from bot.daemon.runtime import Runtime
 from bot.domain.errors import ConflictError, InputError, NotFoundError
 from bot.domain.models import Delivery, DeliveryState, Platform
+from bot.intake.review import decision_line
 from bot.staff.approval_cards import Card, Press, card, parse_press
+from bot.staff.replies import clip
+from bot.store.desk import DeskStore
 
 log = logging.getLogger("crosspost.staff")
 
@@ -40,6 +53,42 @@ STALE = "This button is no longer valid."
 MAX_ANSWER = 200
 UNNOTIFIED_BATCH = 20
 """Stories announced per sync (the rest follow a second later), so a burst stays paced."""
+DEFAULT_REASON = "rejected in the staff chat"
+"""The reason a rejection by button has until the approver gives theirs."""
+KEEP_DEFAULT = "-"
+"""The answer to the reason prompt that keeps ``DEFAULT_REASON``."""
+REASON_SECONDS = 600.0
+"""How long after *Reject* the approver's answer counts as the reason."""
+REASON_HEAD = "Why was #"
+"""How every reason prompt begins: a reply to such a message is an answer to it."""
+REASON_PLACEHOLDER = "The reason, or - to keep the default"
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A reason asked of an approver: the story, the targets they rejected, the prompt's message
+    id and until when an answer counts."""
+
+    article_id: int
+    targets: tuple[str, ...]
+    prompt_id: int
+    until: datetime
+
+
+def reason_prompt(article_id: int, targets: Sequence[str], dropped: str | None = None) -> str:
+    """What the bot asks an approver who pressed Reject (``dropped``: an edit it left)."""
+    text = (f"{REASON_HEAD}{article_id} rejected on {', '.join(targets)}? Reply with the "
+            f"reason, or {KEEP_DEFAULT} to keep \"{DEFAULT_REASON}\".")
+    return text + (f"\n(Your edit of {dropped} is dropped.)" if dropped else "")
+
+
+def prompt_answered(message: Message, bot_id: int) -> int | None:
+    """The story of the reason prompt ``message`` replies to (``None``: not such a reply)."""
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != bot_id:
+        return None
+    found = re.match(re.escape(REASON_HEAD) + r"(\d+) ", replied.text or "")
+    return int(found.group(1)) if found else None
 
 
 def editor_name(user: User) -> str:
@@ -66,12 +115,29 @@ class ApprovalDesk:
     def __init__(self, app: Runtime) -> None:
         self.app = app
         self.editing: dict[int, tuple[int, int]] = {}  # approver → (story, delivery)
+        self.reasons: dict[int, Asked] = {}  # approver → the reason asked of them
+        self.reason_seconds = REASON_SECONDS
+        self.actions = DeskStore(engine=app.engine)
         self._lock = asyncio.Lock()
         self._seen: tuple[int, int] | None = None  # (queue revision, settings) fully shown
 
     def is_approver(self, user_id: int) -> bool:
         """Whether ``user_id`` may decide (``[telegram] approver_user_ids``, default staff)."""
         return user_id in self.app.settings.telegram.approvers()
+
+    def expects(self, user_id: int, message: Message, bot_id: int) -> bool:
+        """Whether ``message`` belongs to a conversation of this desk: the new text of an edit,
+        the reason of a rejection, or a (late) reply to a reason prompt."""
+        return (user_id in self.editing or self._asked(user_id) is not None
+                or prompt_answered(message, bot_id) is not None)
+
+    def _asked(self, user_id: int) -> Asked | None:
+        """The reason still asked of ``user_id`` (one asked too long ago is forgotten)."""
+        asked = self.reasons.get(user_id)
+        if asked is not None and self.app.clock.now() > asked.until:
+            self.reasons.pop(user_id, None)
+            return None
+        return asked
 
     # -- keeping the cards in step -----------------------------------------------------------
     async def sync(self, bot: Bot) -> None:
@@ -108,6 +174,18 @@ class ApprovalDesk:
                                                  notice.message_id, current)
             if complete:
                 self._seen = key
+
+    async def refresh(self, bot: Bot, article_id: int) -> None:
+        """Bring every approver's card about one story in step, decided ones too (``sync``
+        leaves those be; a rejection's reason comes after its decision)."""
+        async with self._lock:
+            current = await asyncio.to_thread(self._card, article_id)
+            if current is None:
+                return
+            notices = await asyncio.to_thread(self.app.review.approvals.notices, article_id)
+            for n in notices:
+                if n.message_id is not None and n.error is None and n.shown != current.fingerprint:
+                    await self._show(bot, n.id, n.chat_id, n.message_id, current)
 
     def _card(self, article_id: int) -> Card | None:
         try:
@@ -233,13 +311,17 @@ class ApprovalDesk:
             elif pressed.action == "r":
                 done = await asyncio.to_thread(review.reject, pressed.article_id, by=by,
                                                via="telegram", target=target,
-                                               reason="rejected in the staff chat")
+                                               reason=DEFAULT_REASON)
                 await query.answer(_short(f"Rejected #{pressed.article_id} on "
                                           f"{', '.join(done.targets)}."))
+                await asyncio.to_thread(self._record, pressed.article_id, done.targets, by,
+                                        "rejected", DEFAULT_REASON)
+                await self._ask_reason(context.bot, user.id, pressed.article_id, done.targets)
             else:
                 assert delivery is not None
                 if delivery.state is not DeliveryState.AWAITING_APPROVAL:
                     raise ConflictError(f"{delivery.target} was already decided")
+                self.reasons.pop(user.id, None)  # one question at a time: the default stays
                 self.editing[user.id] = (pressed.article_id, delivery.id)
                 await query.answer(f"Send me the new text for {delivery.target}.")
                 limit = {t.name: t.max_length for t in self.app.settings.targets}.get(
@@ -259,6 +341,105 @@ class ApprovalDesk:
             if d.id == pressed.delivery_id:
                 return d
         raise NotFoundError(f"no delivery {pressed.delivery_id} in story {pressed.article_id}")
+
+    def _record(self, article_id: int, targets: Sequence[str], actor: str, action: str,
+                detail: str) -> None:
+        """Note in the story's staff actions what an approver did to these targets."""
+        _, found = self.app.queue.get_article(article_id)
+        ids = [d.id for d in found if d.target in targets]
+        self.actions.record(article_id, ids or [None], actor=actor, action=action,
+                            detail=detail, now=self.app.clock.now())
+
+    # -- the reason conversation -------------------------------------------------------------
+    async def _ask_reason(self, bot: Bot, user_id: int, article_id: int,
+                          targets: Sequence[str]) -> None:
+        """Ask the approver who just rejected why, with a prompt Telegram makes them answer."""
+        dropped = self.editing.pop(user_id, None)  # one question at a time
+        left = None
+        if dropped is not None:
+            try:
+                edited = await asyncio.to_thread(self._delivery, Press("e", *dropped))
+            except NotFoundError:
+                edited = None
+            left = f"#{dropped[0]}" + (f" on {edited.target}" if edited is not None else "")
+        self.reasons.pop(user_id, None)
+        try:
+            sent = await bot.send_message(
+                user_id, reason_prompt(article_id, targets, left),
+                reply_markup=ForceReply(input_field_placeholder=REASON_PLACEHOLDER),
+                link_preview_options=NO_PREVIEW)
+        except TelegramError as exc:  # the rejection stands with the default reason
+            log.warning("could not ask for a rejection's reason",
+                        extra={"article": article_id, "chat": user_id, "error": str(exc)})
+            return
+        self.reasons[user_id] = Asked(article_id, tuple(targets), sent.message_id,
+                                      self.app.clock.now()
+                                      + timedelta(seconds=self.reason_seconds))
+
+    async def take_reason(self, update: Update, context: Context, *,
+                          replies_only: bool = False) -> bool:
+        """The approver's answer to a reason prompt; ``False`` when the message is not one.
+
+        A reply to the prompt is always an answer (to a prompt no longer open: nothing changes,
+        and the bot says so); another message is one only while the reason is asked and, with
+        ``replies_only``, not even then (another conversation waits for that message)."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None:
+            return False
+        answered = prompt_answered(message, context.bot.id)
+        asked = self._asked(user.id)
+        if answered is None and (asked is None or replies_only):
+            return False
+        replied = message.reply_to_message
+        if asked is None or (answered is not None and replied is not None
+                             and replied.message_id != asked.prompt_id):
+            await self._closed(context.bot, user.id, answered)  # an older or closed prompt
+            return True
+        if not message.text:
+            await context.bot.send_message(
+                user.id, f"Send the reason as text, or {KEEP_DEFAULT} to keep "
+                         f"\"{DEFAULT_REASON}\".")
+            return True
+        self.reasons.pop(user.id, None)  # before any wait: a second answer finds it closed
+        said = message.text.strip()
+        if said == KEEP_DEFAULT:
+            await context.bot.send_message(
+                user.id, f"#{asked.article_id} keeps the reason \"{DEFAULT_REASON}\".")
+            return True
+        by = editor_name(user)
+        try:
+            done, note = await asyncio.to_thread(
+                self.app.review.give_reason, asked.article_id, by=by, targets=asked.targets,
+                was=DEFAULT_REASON, reason=said)
+        except InputError as exc:
+            self.reasons[user.id] = asked
+            await context.bot.send_message(
+                user.id, f"{exc}\nSend the reason again, or {KEEP_DEFAULT} to keep "
+                         f"\"{DEFAULT_REASON}\".")
+            return True
+        except (ConflictError, NotFoundError) as exc:
+            await context.bot.send_message(user.id, f"Nothing changed: {exc}")
+            return True
+        await asyncio.to_thread(self._record, asked.article_id, done, by, "gave the reason", note)
+        await context.bot.send_message(
+            user.id, f"Reason noted: #{asked.article_id} on {', '.join(done)} rejected: {note}")
+        await self.refresh(context.bot, asked.article_id)
+        return True
+
+    async def _closed(self, bot: Bot, user_id: int, article_id: int | None) -> None:
+        """Answer a reply to a prompt that no longer asks: nothing changes."""
+        text = "That question is closed; nothing changed."
+        if article_id is not None:
+            try:
+                _, found = await asyncio.to_thread(self.app.queue.get_article, article_id)
+            except NotFoundError:
+                found = []
+            rejected = [f"{d.target}: {decision_line(d)}" for d in found
+                        if d.state is DeliveryState.REJECTED]
+            if rejected:
+                text = (f"That question is closed; nothing changed. #{article_id} stays "
+                        f"{'; '.join(rejected)}")
+        await bot.send_message(user_id, clip(text), link_preview_options=NO_PREVIEW)
 
     # -- the edit conversation ---------------------------------------------------------------
     async def take_edit(self, update: Update, context: Context) -> bool:

@@ -86,6 +86,11 @@ class StaffCorrections:
         await self.say(update, context, f"#{article_id} stays as it is." if article_id
                        else "No edit was waiting.")
 
+    @staticmethod
+    def waiting(context: Context) -> bool:
+        """Whether an ``/edit`` waits for its text (the next message)."""
+        return context.user_data is not None and EDITING in context.user_data
+
     async def pending_text(self, update: Update, context: Context) -> bool:
         """If an ``/edit`` waits for its text, this message is it: apply it (True)."""
         message = update.effective_message

@@ -56,7 +56,7 @@ class StaffHandlers:
                                        link_preview_options=NO_PREVIEW)
 
     async def gate(self, update: Update, context: Context) -> None:
-        """Only private chats with staff go further, and approvers' buttons and edits;
+        """Only private chats with staff go further, and approvers' buttons, edits and reasons;
         strangers get a short refusal (a refused button press, an alert)."""
         chat, user = update.effective_chat, update.effective_user
         if update.callback_query is not None:
@@ -68,9 +68,10 @@ class StaffHandlers:
             return
         if chat is None or chat.type != ChatType.PRIVATE or update.effective_message is None:
             raise ApplicationHandlerStop
+        message = update.effective_message
         if user is not None and self.desk.is_approver(user.id) and (
-                user.id in self.desk.editing or (update.effective_message.text or "")
-                .startswith("/skip")):
+                self.desk.expects(user.id, message, context.bot.id)
+                or (message.text or "").startswith("/skip")):
             return
         if user is None or user.id not in self.app.settings.telegram.staff_user_ids:
             log.info("refused a message from a non-staff user",
@@ -84,6 +85,9 @@ class StaffHandlers:
 
     async def message(self, update: Update, context: Context) -> None:
         """A link (typed, pasted or in a forward): queue it, answer with times and previews."""
+        if await self.desk.take_reason(update, context,
+                                       replies_only=self.corrections.waiting(context)):
+            return  # why an approver rejected a story
         if await self.desk.take_edit(update, context):
             return
         message = update.effective_message

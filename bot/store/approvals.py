@@ -97,6 +97,24 @@ class ApprovalStore:
                 _bump_revision(conn, now)
         return decided
 
+    def reword_rejection(self, article_id: int, *, targets: Sequence[str], by: str, was: str,
+                         note: str, now: datetime) -> list[str]:
+        """Give the rejection ``by`` made on ``targets`` the reason ``note`` in place of ``was``;
+        returns the targets changed. Only a delivery still rejected by ``by`` with ``was`` as its
+        reason changes, so a reason is given once, and never to another editor's decision."""
+        cond = and_(deliveries.c.article_id == article_id,
+                    deliveries.c.target.in_(list(targets)),
+                    deliveries.c.state == S.REJECTED.value,
+                    deliveries.c.approval_decision == Decision.REJECTED.value,
+                    deliveries.c.approval_by == by, deliveries.c.approval_note == was)
+        with self.engine.begin() as conn:
+            rows = conn.execute(update(deliveries).where(cond).values(
+                approval_note=note, last_error=f"rejected by {by}: {note}", updated_at=now,
+            ).returning(deliveries.c.target)).all()
+            if rows:
+                _bump_revision(conn, now)
+        return sorted(str(r[0]) for r in rows)
+
     def waiting(self) -> list[Waiting]:
         """Every delivery waiting for an editor, with the time it began to wait."""
         with self.engine.connect() as conn:

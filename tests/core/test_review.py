@@ -158,3 +158,31 @@ def test_approval_settings_are_checked(tmp_path: Path) -> None:
     assert staff.telegram.approvers() == [1, 2]
     chosen = make_settings(tmp_path, telegram={"staff_user_ids": [1, 2], "approver_user_ids": [3]})
     assert chosen.telegram.approvers() == [3]
+
+
+def test_a_reason_replaces_the_default_once(make_app: Any) -> None:
+    """A rejection's placeholder reason is replaced by the editor who rejected, once: another
+    editor, a second reason, or one for a target not rejected that way changes nothing; an
+    empty or too long reason is refused and leaves it."""
+    app = make_app(targets=[{"name": "tg", "platform": "telegram", "chat": "@news",
+                             "approval": True},
+                            {"name": "xa", "platform": "x", "approval": True}])
+    article_id = app.intake.add(story()).article_id
+    app.review.reject(article_id, by="ann", via="telegram", target="tg", reason="later")
+    review = app.review
+    with pytest.raises(InputError, match="the reason is empty"):
+        review.give_reason(article_id, by="ann", targets=["tg"], was="later", reason="  ")
+    with pytest.raises(InputError, match="longer than 1000"):
+        review.give_reason(article_id, by="ann", targets=["tg"], was="later", reason="x" * 1001)
+    with pytest.raises(ConflictError, match="no longer rejected by bob"):
+        review.give_reason(article_id, by="bob", targets=["tg"], was="later", reason="mine")
+    with pytest.raises(ConflictError):  # xa still waits: nothing to give a reason to
+        review.give_reason(article_id, by="ann", targets=["xa"], was="later", reason="mine")
+    assert review.give_reason(article_id, by="ann", targets=["tg", "xa"], was="later",
+                              reason=" Not\n confirmed ") == (["tg"], "Not confirmed")
+    with pytest.raises(ConflictError):
+        review.give_reason(article_id, by="ann", targets=["tg"], was="later", reason="again")
+    _, (tg, xa) = app.queue.get_article(article_id)
+    assert tg.approval is not None and tg.approval.note == "Not confirmed"
+    assert tg.last_error == "rejected by ann: Not confirmed"
+    assert xa.state is S.AWAITING_APPROVAL

@@ -2,7 +2,8 @@
 
 ``inline_markup`` validates a ``reply_markup`` parameter (JSON text or object): an
 ``InlineKeyboardMarkup`` whose buttons each have non-empty ``text`` and exactly one action field,
-``callback_data`` 1–64 bytes. ``CallbackQueries`` hands out ``callback_query`` ids for button
+``callback_data`` 1–64 bytes; a ``ForceReply`` (``force_reply``) is checked too, and kept
+apart from the inline keyboard. ``CallbackQueries`` hands out ``callback_query`` ids for button
 presses and accepts each ``answerCallbackQuery`` once, within Telegram's answer window.
 """
 
@@ -18,6 +19,7 @@ from tests.fakes.telegram_checks import BotAPIError
 
 MAX_CALLBACK_DATA = 64
 MAX_ANSWER_TEXT = 200
+MAX_PLACEHOLDER = 64
 ANSWER_WINDOW_SECONDS = 15.0
 """Telegram drops a query not answered within about 15 seconds ("query is too old")."""
 
@@ -39,7 +41,10 @@ def inline_markup(raw: Any) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise BotAPIError(400, _MARKUP_ERROR)
     if "inline_keyboard" not in value:
-        if {"keyboard", "remove_keyboard", "force_reply"} & set(value):
+        if "force_reply" in value:
+            force_reply(value)
+            return None
+        if {"keyboard", "remove_keyboard"} & set(value):
             return None  # reply keyboards are not inline; the fake does not model them
         raise BotAPIError(400, _MARKUP_ERROR)
     rows = value["inline_keyboard"]
@@ -47,6 +52,27 @@ def inline_markup(raw: Any) -> dict[str, Any] | None:
         raise BotAPIError(400, "Bad Request: field \"inline_keyboard\" of the InlineKeyboardMarkup "
                                "should be an Array of Arrays")
     return {"inline_keyboard": [[_button(b) for b in row] for row in rows]}
+
+
+def force_reply(raw: Any) -> dict[str, Any] | None:
+    """The validated ``ForceReply`` of a ``reply_markup`` (``None`` when it is not one):
+    ``force_reply`` must be true, ``input_field_placeholder`` 1–64 characters."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise BotAPIError(400, _MARKUP_ERROR) from None
+    if not isinstance(value, dict) or "force_reply" not in value:
+        return None
+    if value["force_reply"] is not True:
+        raise BotAPIError(400, _MARKUP_ERROR)
+    placeholder = value.get("input_field_placeholder")
+    if placeholder is not None and (not isinstance(placeholder, str)
+                                    or not 1 <= len(placeholder) <= MAX_PLACEHOLDER):
+        raise BotAPIError(400, "Bad Request: REPLY_MARKUP_INVALID")
+    return {k: value[k] for k in ("force_reply", "input_field_placeholder", "selective")
+            if k in value}
 
 
 def _button(raw: Any) -> dict[str, Any]:

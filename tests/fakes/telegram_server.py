@@ -4,7 +4,8 @@ Methods: getMe, getChat, sendMessage, sendPhoto, getUpdates, deleteWebhook, answ
 editMessageText, editMessageReplyMarkup, and for channel posts (see ``telegram_revise``, with
 faults and pacing) editMessageText, editMessageCaption, deleteMessage. HTML is checked by the
 strict parser in ``tests.fakes.telegram_html``; text ≤ 4096 and captions ≤ 1024 UTF-16 units
-after parsing; ``reply_markup`` must be a valid inline keyboard (``tests.fakes.telegram_keyboards``).
+after parsing; ``reply_markup`` must be a valid inline keyboard or ``ForceReply``
+(``tests.fakes.telegram_keyboards``; a message records its ``force_reply``).
 A message the bot sent (to a channel or a private chat) can be edited; an edit that changes
 nothing is refused as Telegram refuses it. Run by hand:
 ``python -m tests.fakes.telegram_server --port 8081 --chat @news``.
@@ -33,7 +34,12 @@ from tests.fakes.telegram_checks import (
     too_many,
 )
 from tests.fakes.telegram_html import utf16_len
-from tests.fakes.telegram_keyboards import CallbackQueries, callback_data_of, inline_markup
+from tests.fakes.telegram_keyboards import (
+    CallbackQueries,
+    callback_data_of,
+    force_reply,
+    inline_markup,
+)
 from tests.fakes.telegram_objects import BotUser, Chat, chat_json, message_json
 from tests.fakes.telegram_revise import REVISE_METHODS, revise
 from tests.fakes.telegram_updates import UpdateQueue
@@ -221,6 +227,7 @@ class TelegramFake(FakeApp):
         markup = inline_markup(p.get("reply_markup"))
         if markup is not None:
             record["reply_markup"] = markup
+        forced = force_reply(p.get("reply_markup"))
         with self.lock:
             message_id = chat.next_message_id
             chat.next_message_id += 1
@@ -235,6 +242,7 @@ class TelegramFake(FakeApp):
                 "html": record.pop("source"),
                 **{k: v for k, v in record.items() if k.startswith("x_")},
                 "reply_markup": record.get("reply_markup"),
+                "force_reply": forced,
                 "x_record": {k: v for k, v in record.items() if not k.startswith("x_")},
             }
             self.messages.append(stored)
@@ -340,14 +348,24 @@ class TelegramFake(FakeApp):
             "chat_instance": str(abs(chat_id) * 7919 % 10**12), "data": data})
 
     def incoming(
-        self, user_id: int, text: str, *, first_name: str = "Staff", username: str | None = None
+        self, user_id: int, text: str, *, first_name: str = "Staff", username: str | None = None,
+        reply_to: int | None = None,
     ) -> dict[str, Any]:
-        """Queue a private message from a user to the bot, as getUpdates will return it."""
+        """Queue a private message from a user to the bot, as getUpdates will return it; with
+        ``reply_to``, a reply to that message of the bot in the chat (``ValueError`` when the
+        bot sent no such message there)."""
         with self.lock:
             chat = self.chats.get(user_id)
             if chat is None:
                 chat = Chat(user_id, type="private", username=username, first_name=first_name)
                 self.chats[user_id] = chat
+            replied: dict[str, Any] | None = None
+            if reply_to is not None:
+                stored = self._sent.get((chat.id, reply_to))
+                if stored is None:
+                    raise ValueError(f"no bot message {chat.id}/{reply_to}")
+                bot = next(iter(self.bots.values()))
+                replied = message_json(chat, bot, reply_to, int(stored["t"]), stored["x_record"])
             message_id = chat.next_message_id
             chat.next_message_id += 1
         user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
@@ -360,6 +378,8 @@ class TelegramFake(FakeApp):
             "from": user,
             "text": text,
         }
+        if replied is not None:
+            message["reply_to_message"] = replied
         return self.updates.add(message)
 
     def control(self, name: str, request: Request) -> Reply:
