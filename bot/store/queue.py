@@ -265,11 +265,9 @@ class QueueStore:
     ) -> tuple[int, bool]:
         """Store a story and its deliveries; returns ``(id, created)``.
 
-        The same canonical URL again returns the existing story's id and ``created=False``.
+        The same canonical URL again returns the existing story's id and ``created=False`` (the
+        unique canonical URL refuses the insert; callers look it up first to skip composing).
         """
-        existing = self.find_by_canonical(canonical_url)
-        if existing is not None:
-            return existing, False
         try:
             with self.engine.begin() as conn:
                 key = conn.execute(
