@@ -25,25 +25,15 @@ def open_marks(text: str, stack: tuple[str, ...] = ()) -> tuple[str, ...] | None
 
     ``None`` when a closing mark has no opening one: the text cannot balance.
     """
-    found = MARKS.findall(text)
-    if not found:
-        return stack
-    if '"' not in found:
-        return _walk(found, stack)
     opened = list(stack)
     for m in MARKS.finditer(text):
         ch = m.group()
-        i = m.start()
-        if ch == '"':
-            before = text[i - 1] if i else " "
-            after = text[i + 1] if i + 1 < len(text) else " "
-            opening = (before.isspace() or before in OPENERS or before in "—–-") and not after.isspace()
-            if not opening:
-                if opened and opened[-1] == '"':
-                    opened.pop()
-                    continue
-                return None
-        elif ch == "“":
+        if ch == '"' and not _opens(text, m.start()):
+            if opened and opened[-1] == '"':
+                opened.pop()
+                continue
+            return None
+        if ch == "“":
             if opened and opened[-1] == "„":
                 opened.pop()
                 continue
@@ -58,23 +48,12 @@ def open_marks(text: str, stack: tuple[str, ...] = ()) -> tuple[str, ...] | None
     return tuple(opened)
 
 
-def _walk(marks: list[str], stack: tuple[str, ...]) -> tuple[str, ...] | None:
-    """``open_marks`` for marks that need no context (no straight quotes)."""
-    opened = list(stack)
-    for ch in marks:
-        if ch == "“":
-            if opened and opened[-1] == "„":
-                opened.pop()
-                continue
-        elif ch in _CLOSERS:
-            if opened and opened[-1] in _CLOSERS[ch]:
-                opened.pop()
-                continue
-            return None
-        if opened and opened[-1] == ch and ch in "“„«":
-            continue  # a new paragraph of the same quotation re-opens it
-        opened.append(ch)
-    return tuple(opened)
+def _opens(text: str, i: int) -> bool:
+    """Does the straight quote at ``i`` open a quotation (after a space, an opening mark or a
+    dash, and not before a space)?"""
+    before = text[i - 1] if i else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    return (before.isspace() or before in OPENERS or before in "—–-") and not after.isspace()
 
 
 def balanced(text: str) -> bool:

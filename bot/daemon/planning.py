@@ -121,9 +121,11 @@ class Planner:
         # One read of the history and one write of the plans for all targets of the pass;
         # the maths stays per target.
         planning = [t for t in names if by_target[t]]
+        # only the posts a schedule can look at: its newest few, within its longest span
+        rules = [self.rules[t] for t in planning]
         history = self.queue.published_times_of(
-            planning, now - HISTORY, last=max(self.rules[t].history_needed for t in planning)
-        ) if planning else {}
+            planning, now - min(HISTORY, max(r.history_span for r in rules)),
+            last=max(r.history_needed for r in rules)) if planning else {}
         changes: list[tuple[int, datetime | None, str]] = []
         seen: dict[int, datetime] = {}
         for target in planning:

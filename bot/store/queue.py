@@ -224,6 +224,21 @@ def _ahead(one: Sequence[tuple[Any, bool]], other: Sequence[tuple[Any, bool]]) -
     return before
 
 
+def _history() -> Select[Any]:
+    """Posts out, in flight or maybe out (at their last update) of some targets since a time;
+    built once, as the planner asks on every pass."""
+    when = func.coalesce(deliveries.c.published_at, deliveries.c.updated_at)
+    return (select(deliveries.c.target, when)
+            .where(deliveries.c.target.in_(bindparam("targets", expanding=True)),
+                   deliveries.c.state.in_([S.PUBLISHED.value, S.SENDING.value,
+                                           S.NEEDS_REVIEW.value]),
+                   when >= bindparam("since", type_=UTCDateTime()))
+            .order_by(when))
+
+
+_HISTORY = _history()
+
+
 class QueueStore:
     """Articles and deliveries in SQL; every method is one short transaction."""
 
@@ -250,11 +265,9 @@ class QueueStore:
     ) -> tuple[int, bool]:
         """Store a story and its deliveries; returns ``(id, created)``.
 
-        The same canonical URL again returns the existing story's id and ``created=False``.
+        The same canonical URL again returns the existing story's id and ``created=False`` (the
+        unique canonical URL refuses the insert; callers look it up first to skip composing).
         """
-        existing = self.find_by_canonical(canonical_url)
-        if existing is not None:
-            return existing, False
         try:
             with self.engine.begin() as conn:
                 key = conn.execute(
@@ -632,29 +645,17 @@ class QueueStore:
         (all a schedule's quotas and pacing can look at)."""
         if not targets:
             return {}
-        when = func.coalesce(deliveries.c.published_at, deliveries.c.updated_at).label("at")
-        query = select(deliveries.c.target, when).where(
-            deliveries.c.target.in_(list(targets)),
-            deliveries.c.state.in_([S.PUBLISHED.value, S.SENDING.value, S.NEEDS_REVIEW.value]),
-            when >= since,
-        )
-        if last is not None:
-            newest = func.row_number().over(partition_by=deliveries.c.target,
-                                            order_by=when.desc()).label("newest")
-            ranked = query.add_columns(newest).subquery()
-            query = (select(ranked.c.target, ranked.c.at)
-                     .where(ranked.c.newest <= max(1, last)))
-            order = ranked.c.at
-        else:
-            order = when
         with self.engine.connect() as conn:
-            rows = conn.execute(query.order_by(order)).all()
+            rows = conn.execute(_HISTORY, {"targets": list(targets), "since": since}).all()
         conv = UTCDateTime().process_result_value
         out: dict[str, list[datetime]] = {}
         for target, raw in rows:
             at = conv(raw, self.engine.dialect)
             if at is not None:
                 out.setdefault(target, []).append(at)
+        if last is not None:
+            keep = max(1, last)
+            out = {target: times[-keep:] for target, times in out.items()}
         return out
 
     def published_counts_since(self, since: datetime) -> dict[str, int]:

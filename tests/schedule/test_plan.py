@@ -242,9 +242,10 @@ def test_thousands_of_items_on_slots_plan_fast() -> None:
     {"windows": ["10:00-12:00"], "max_per_hour": 4},
 ])
 def test_only_the_newest_posts_a_schedule_needs_change_a_plan(keys: dict[str, object]) -> None:
-    """The planner reads only ``rules.history_needed`` newest posts per target: with any older
-    posts left out, every plan (times, reasons, expiries) is the same as with the full history
-    (random histories dense enough to fill every quota)."""
+    """The planner reads only the ``rules.history_needed`` newest posts per target within
+    ``rules.history_span``: with every other post left out, each plan (times, reasons,
+    expiries) is the same as with the full history (random histories dense enough to fill
+    every quota)."""
     import random
 
     r = rules(**keys)
@@ -255,6 +256,6 @@ def test_only_the_newest_posts_a_schedule_needs_change_a_plan(keys: dict[str, ob
         pending = [item(i, NOW - timedelta(minutes=rng.randrange(0, 600)))
                    for i in range(rng.randrange(1, 12))]
         full = plan_target(r, now=NOW, history=history, pending=pending)
-        newest = history[-r.history_needed:]
+        newest = [t for t in history if t >= NOW - r.history_span][-r.history_needed:]
         assert plan_target(r, now=NOW, history=newest, pending=pending) == full
         assert len(newest) <= r.history_needed

@@ -32,10 +32,9 @@ from bot.domain.models import Priority
 from bot.domain.schedule.clock import fmt_utc, next_in_set, require_aware
 from bot.domain.schedule.parse import format_duration, parse_duration
 from bot.domain.schedule.places import Place, Placer, slot_label
-from bot.domain.schedule.rules import ScheduleRules
+from bot.domain.schedule.rules import MISSED_SLOT_GRACE, ScheduleRules
 from bot.domain.schedule.warnings import schedule_error, schedule_warnings
 
-MISSED_SLOT_GRACE = timedelta(minutes=5)
 _MICRO = timedelta(microseconds=1)
 _NEVER = "no posting time: the schedule never opens (see config check warnings)"
 

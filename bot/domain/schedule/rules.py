@@ -46,6 +46,9 @@ from bot.domain.schedule.parse import (
     parse_slots,
 )
 
+MISSED_SLOT_GRACE = timedelta(minutes=5)
+"""A slot that passed less than this ago and carries no post yet is still used, at now."""
+
 _LOOKBACK = timedelta(hours=3)
 _SLOT_SEARCH_DAYS = 16
 _CRON_FILTER_STEPS = 3000
@@ -161,6 +164,15 @@ class ScheduleRules:
         slot that just passed) or a full quota's worth (a rolling span counts its newest
         ``max_per_*`` posts); older posts never change a plan."""
         return max(1, self.max_per_hour or 0, self.max_per_day or 0)
+
+    @property
+    def history_span(self) -> timedelta:
+        """How far back planning looks at posts: a post older than ``min_interval``, than a
+        quota's span and than ``MISSED_SLOT_GRACE`` (for slots) never changes a plan."""
+        return max(self.min_interval,
+                   timedelta(hours=1) if self.max_per_hour else timedelta(0),
+                   timedelta(days=1) if self.max_per_day else timedelta(0),
+                   MISSED_SLOT_GRACE if self.has_slots else timedelta(0))
 
 
 def _probe(start: datetime, tz: ZoneInfo) -> datetime:
