@@ -35,6 +35,12 @@ SECURITY_HEADERS = {
 }
 
 
+def weblink(value: object) -> bool:
+    """Whether a stored link may be drawn as a link: http(s) only (``javascript:`` and the like
+    stored before links were checked stay text)."""
+    return isinstance(value, str) and value.lower().startswith(("https://", "http://"))
+
+
 class Desk:
     """The desk's state, kept on the FastAPI app: built once per server."""
 
@@ -46,6 +52,7 @@ class Desk:
         self.env = Environment(loader=PackageLoader("bot.web", "templates"),
                                autoescape=select_autoescape(default=True, default_for_string=True))
         self.env.filters["local"] = self.local
+        self.env.tests["weblink"] = weblink
 
     def local(self, value: datetime | None) -> str:
         """A time in the configured timezone, for people."""

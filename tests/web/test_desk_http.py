@@ -440,3 +440,27 @@ def test_confirming_with_a_link_to_the_post(desk_app: App) -> None:
     assert f'<a href="{link}" rel="noopener noreferrer">{link}</a>' in page
     assert f"erin</strong> confirmed posted: 4242, {link}" in page
     assert desk_app_actions(desk_app) == [("erin", "confirmed posted", tg.id)]
+
+
+def test_a_stored_link_that_is_not_http_is_shown_as_text(desk_app: App) -> None:
+    """A permalink stored before links were checked (here written straight into the table) is
+    never drawn as a link: the story page shows it as text, the queue page leaves it out; an
+    http(s) one is a link on both."""
+    from sqlalchemy import update
+
+    from bot.store.tables import deliveries
+
+    client, _ = signed_in(desk_app, "erin")
+    tg, x = desk_app.queue.get_article(1)[1]
+    with desk_app.engine.begin() as conn:
+        conn.execute(update(deliveries).where(deliveries.c.id == tg.id).values(
+            state="published", published_at=desk_app.clock.now(),
+            permalink="javascript:alert(1)"))
+        conn.execute(update(deliveries).where(deliveries.c.id == x.id).values(
+            state="published", published_at=desk_app.clock.now(),
+            permalink="https://x.com/news/status/1"))
+    for path in ("/stories/1", "/?state=published"):
+        page = client.get(path).text
+        assert 'href="javascript:' not in page, path
+        assert 'href="https://x.com/news/status/1"' in page, path
+    assert ": javascript:alert(1)" in client.get("/stories/1").text
