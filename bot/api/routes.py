@@ -45,7 +45,7 @@ async def add_article(body: ArticleIn, request: Request, response: Response) -> 
     app = crosspost(request)
 
     def work() -> tuple[bool, dict[str, Any]]:
-        added = queue_story(app.intake, body.mapping(), source="api")
+        added = queue_story(app.intake, body.mapping(), source="api", by="api")
         return added.created, _article(app, added.article_id)
 
     created, data = await run_in_threadpool(work)
@@ -76,7 +76,7 @@ def get_article(article_id: ArticleId, request: Request) -> dict[str, Any]:
 def cancel_article(article_id: ArticleId, request: Request) -> Moved:
     """Cancel every delivery of the story that has not gone out."""
     app = crosspost(request)
-    moved = app.intake.cancel(article_id)
+    moved = app.intake.cancel(article_id, by="api")
     return Moved(id=article_id, moved=moved, article=_article(app, article_id))
 
 
@@ -84,7 +84,7 @@ def cancel_article(article_id: ArticleId, request: Request) -> Moved:
 def retry_article(article_id: ArticleId, request: Request) -> Moved:
     """Send again every delivery that failed, expired, was cancelled or waits for review."""
     app = crosspost(request)
-    moved = app.intake.retry(article_id)
+    moved = app.intake.retry(article_id, by="api")
     return Moved(id=article_id, moved=moved, article=_article(app, article_id))
 
 

@@ -72,7 +72,7 @@ def add(ctx: Context, url: str, title: str | None, body_file: Path | None, image
             "targets": [t.strip() for t in targets.split(",") if t.strip()] if targets else None,
             "needs_approval": True if needs_approval else None}
     added = queue_story(app.intake, {k: v for k, v in data.items() if v is not None}, source="cli",
-                        fetch_text=body_file is None)
+                        fetch_text=body_file is None, by=_editor())
     article, deliveries = app.queue.get_article(added.article_id)
     note = "queued" if added.created else "already queued"
     emit(article_json(article, deliveries) | {"created": added.created}, as_json,
@@ -186,7 +186,7 @@ def show(ctx: Context, article_id: int, as_json: bool) -> None:
 def cancel(ctx: Context, article_id: int, as_json: bool) -> None:
     """Cancel a story's deliveries that have not gone out."""
     app = ctx.app()
-    moved = app.intake.cancel(article_id)
+    moved = app.intake.cancel(article_id, by=_editor())
     text = f"cancelled {moved} deliver{'y' if moved == 1 else 'ies'} of story {article_id}"
     if not moved:
         text = f"nothing to cancel: story {article_id} has no delivery waiting ({_states(app, article_id)})"
@@ -200,7 +200,7 @@ def cancel(ctx: Context, article_id: int, as_json: bool) -> None:
 def retry(ctx: Context, article_id: int, as_json: bool) -> None:
     """Send again, on purpose, a story's failed, expired, cancelled or needs_review deliveries."""
     app = ctx.app()
-    moved = app.intake.retry(article_id)
+    moved = app.intake.retry(article_id, by=_editor())
     text = f"{moved} deliver{'y' if moved == 1 else 'ies'} of story {article_id} queued again"
     if not moved:
         text = (f"nothing to retry: only failed, expired, cancelled or needs_review deliveries are "

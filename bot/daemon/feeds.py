@@ -40,7 +40,7 @@ def make_poller(app: Runtime, fetcher: Fetcher, store: FeedStore | None = None) 
 
     def edit_story(article_id: int, title: str, text: str) -> None:
         app.corrections.edit(article_id, StoryChange(title=title, text=text,
-                                                     requested_by="feed"))
+                                                     requested_by="feed"), staff=False)
 
     return FeedPoller(intake=app.intake, store=store or FeedStore(engine=app.engine),
                       fetcher=fetcher, clock=app.clock, find_story=app.queue.find_by_canonical,

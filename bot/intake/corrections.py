@@ -1,7 +1,10 @@
 """Changing a stored story after the fact, whatever the door: edit, take down, confirm.
 
-Every door (CLI, API, staff chat, feeds with ``follow_edits``) calls these; the daemon's lanes
-carry the resulting revisions to the platforms (``bot.revising``).
+Every door (CLI, API, staff chat, web desk, feeds with ``follow_edits``) calls these; the
+daemon's lanes carry the resulting revisions to the platforms (``bot.revising``). What staff ask
+for is noted in the story's staff actions in the same commit, under ``requested_by`` (which
+names the door: ``web:erin``, ``cli:sam``, ``api``, ``telegram:111``); a feed's edit is not
+staff's and is not noted; a refused operation notes nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from bot.domain.ports import Clock
 from bot.domain.revisions import DeliveryChange, Revision, StoryChange
 from bot.intake.fields import checked_url
 from bot.intake.queueing import Intake, draft_of
+from bot.store.desk import StaffNote
 from bot.store.revisions import RevisionStore
 
 log = logging.getLogger("crosspost.corrections")
@@ -38,11 +42,12 @@ class Corrections:
         if self.on_change is not None:
             self.on_change(targets=sorted(set(targets)), articles=[article_id])
 
-    def edit(self, article_id: int, change: StoryChange) -> list[Revision]:
+    def edit(self, article_id: int, change: StoryChange, *, staff: bool = True) -> list[Revision]:
         """Store new fields of a story and compose every target's post again.
 
         Unsent deliveries carry the new text; published ones get a revision of their target's
-        ``on_edit`` kind. ``InputError`` if nothing changes or a field is refused.
+        ``on_edit`` kind. ``InputError`` if nothing changes or a field is refused. ``staff``:
+        a person asked (noted in the staff actions); a feed's ``follow_edits`` passes False.
         """
         if not change.changed:
             raise InputError("nothing to change: give a new title, text or image URL")
@@ -68,8 +73,10 @@ class Corrections:
                 correction=correction_for(d.platform, target.correction_template, draft.title,
                                           article.url)))
         digest = hashlib.sha256(f"{draft.title}\n{draft.text}".encode()).hexdigest()
+        note = StaffNote(change.requested_by, "edited story",
+                         "changed " + ", ".join(change.changed)) if staff else None
         made = self.revisions.edit_story(article_id, change, changes, self.clock.now(),
-                                         content_hash=digest)
+                                         content_hash=digest, staff=note)
         log.info("story edited", extra={"article": article_id, "changed": ",".join(change.changed),
                                         "by": change.requested_by,
                                         "corrections": sum(r.open for r in made)})
@@ -79,7 +86,8 @@ class Corrections:
     def takedown(self, article_id: int, *, reason: str | None, requested_by: str) -> list[Revision]:
         """Withdraw a story: cancel what has not gone out, delete what has."""
         made = self.revisions.takedown(article_id, requested_by=requested_by,
-                                       reason=reason or None, now=self.clock.now())
+                                       reason=reason or None, now=self.clock.now(),
+                                       staff=StaffNote(requested_by, "took down", reason or None))
         log.info("story taken down", extra={"article": article_id, "by": requested_by,
                                             "reason": reason, "deletes": sum(r.open for r in made)})
         self._changed(article_id, [r.target for r in made])
@@ -96,9 +104,12 @@ class Corrections:
             raise InputError("--not-posted takes no post id or permalink")
         permalink = checked_url(permalink, "permalink") if permalink and permalink.strip() \
             else None
+        note = StaffNote(requested_by, "confirmed not posted") if not_posted else StaffNote(
+            requested_by, "confirmed posted",
+            ", ".join(x for x in (post_id, permalink) if x) or None)
         made = self.revisions.confirm(article_id, target, post_id=post_id, permalink=permalink,
                                       not_posted=not_posted, requested_by=requested_by,
-                                      now=self.clock.now())
+                                      now=self.clock.now(), staff=note)
         log.info("delivery confirmed", extra={"article": article_id, "target": target,
                                               "by": requested_by, "outcome": made.outcome})
         self._changed(article_id, [target])

@@ -27,6 +27,7 @@ from bot.intake.fields import (
     storable,
 )
 from bot.intake.review import waits_for
+from bot.store.desk import StaffNote
 from bot.store.queue import NewDelivery, QueueStore
 
 if TYPE_CHECKING:
@@ -82,15 +83,18 @@ class Intake:
         else:
             self.on_change(targets=sorted(targets), articles=list(articles), refill=refill)
 
-    def add(self, draft: ArticleDraft) -> Added:
+    def add(self, draft: ArticleDraft, *, by: str | None = None) -> Added:
         """Queue one story (or report the existing one with the same canonical URL); the new
-        deliveries are planned against their targets' horizon, the rest of the queue stays."""
-        added = self._store(draft)
+        deliveries are planned against their targets' horizon, the rest of the queue stays.
+        ``by``: the staff member who queued it, with their door (``web:erin``, ``cli:sam``,
+        ``api``, ``telegram:111``), noted in the story's staff actions; feeds and imports
+        pass none."""
+        added = self._store(draft, by=by)
         if added.created:
             self._changed(added.targets, [added.article_id])
         return added
 
-    def _store(self, draft: ArticleDraft) -> Added:
+    def _store(self, draft: ArticleDraft, *, by: str | None = None) -> Added:
         """Validate, compose and store one story, without re-planning."""
         draft = self.validate(draft)
         canonical = canonical_url(draft.canonical_url or draft.url)
@@ -104,7 +108,7 @@ class Intake:
         digest = hashlib.sha256(f"{draft.title}\n{draft.text}".encode()).hexdigest()
         article_id, created = self.store.add_article(
             draft, canonical_url=canonical, deliveries_=news, now=self.clock.now(),
-            content_hash=digest,
+            content_hash=digest, staff=StaffNote(by, "queued") if by else None,
         )
         if created:
             log.info("queued", extra={"article": article_id, "source": draft.source,
@@ -202,23 +206,26 @@ class Intake:
                 self._changed(touched, refill=True)
         return result
 
-    def cancel(self, article_id: int) -> int:
-        """Cancel every delivery of a story that has not gone out."""
+    def cancel(self, article_id: int, *, by: str | None = None) -> int:
+        """Cancel every delivery of a story that has not gone out; ``by`` (who asked, with
+        their door) is noted in the story's staff actions when something was cancelled."""
         open_states = (DeliveryState.PENDING, DeliveryState.NEEDS_REVIEW,
                        DeliveryState.AWAITING_APPROVAL)
         _, found = self.store.get_article(article_id)
         moved = self.store.set_state(
             article_id, from_states=open_states,
             to=DeliveryState.CANCELLED, now=self.clock.now(), reason="cancelled by staff",
+            staff=StaffNote(by, "cancelled") if by else None,
         )
         log.info("cancelled", extra={"article": article_id, "deliveries": moved, "targets": ",".join(
             d.target for d in found if d.state in open_states)})
         self._changed({d.target for d in found}, [article_id])
         return moved
 
-    def retry(self, article_id: int) -> int:
+    def retry(self, article_id: int, *, by: str | None = None) -> int:
         """Send again, on purpose, every delivery that failed, expired, was cancelled or
-        waits for review; its text is rendered anew from the current config."""
+        waits for review; its text is rendered anew from the current config. ``by`` (who
+        asked, with their door) is noted in the story's staff actions when something moved."""
         article, found = self.store.get_article(article_id)
         now = self.clock.now()
         targets = {t.name: t for t in self.settings.targets}
@@ -229,6 +236,7 @@ class Intake:
         moved = self.store.set_state(
             article_id, from_states=RETRYABLE_STATES, to=DeliveryState.PENDING, now=now,
             reason="retry requested by staff",
+            staff=StaffNote(by, "retried") if by else None,
         )
         log.info("pending again (retry)", extra={"article": article_id, "deliveries": moved,
                                                  "targets": ",".join(d.target for d in chosen)})

@@ -4,6 +4,9 @@ Every door decides through ``Review``: the staff chat's buttons, ``crosspost que
 ``reject`` and the HTTP API. A decision names who made it and where; each waiting delivery is
 decided once (the first decision wins, a later one gets ``ConflictError`` saying who was first).
 The daemon calls ``settle_timeouts`` to apply ``[approval] timeout``.
+
+Every decision is noted in the story's staff actions (``staff_actions``) in the commit that makes
+it, naming the editor with their door (``staff_actor``); a refused decision notes nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from bot.domain.models import ArticleDraft, Delivery, DeliveryState, Post
 from bot.domain.ports import Clock
 from bot.domain.schedule.parse import parse_duration
 from bot.store.approvals import ApprovalStore
+from bot.store.desk import StaffNote
 from bot.store.queue import QueueStore
 
 log = logging.getLogger("crosspost.review")
@@ -46,6 +50,16 @@ def waits_for(settings: Settings, draft: ArticleDraft, target: TargetConfig) -> 
         story_asks=draft.needs_approval,
     )
     return "; ".join(reasons) or None
+
+
+def staff_actor(by: str, via: str) -> str:
+    """Who did something, with the door they used, as the staff actions name them:
+    ``web:erin``, ``api:dana``; a name that already says its door (``cli:sam``,
+    ``Ann (@ann, telegram:111)``) stays as it is."""
+    by = by.strip()
+    if not by or by == via:
+        return via
+    return by if f"{via}:" in by else f"{via}:{by}"
 
 
 @dataclass(frozen=True)
@@ -93,8 +107,8 @@ class Review:
         return self._decide(article_id, Decision.REJECTED, by=by, via=via,
                             targets=[d.target for d in waiting], note=note)
 
-    def give_reason(self, article_id: int, *, by: str, targets: Sequence[str], was: str,
-                    reason: str) -> tuple[list[str], str]:
+    def give_reason(self, article_id: int, *, by: str, via: str, targets: Sequence[str],
+                    was: str, reason: str) -> tuple[list[str], str]:
         """Replace the reason ``was`` of a rejection ``by`` made on ``targets`` (the staff
         chat's buttons reject at once and ask why after); returns the targets changed and the
         reason as kept (on one line).
@@ -104,8 +118,9 @@ class Review:
         note = _reason(reason)
         if not note:
             raise InputError("the reason is empty")
-        done = self.approvals.reword_rejection(article_id, targets=targets, by=by, was=was,
-                                               note=note, now=self.clock.now())
+        done = self.approvals.reword_rejection(
+            article_id, targets=targets, by=by, was=was, note=note, now=self.clock.now(),
+            staff=StaffNote(staff_actor(by, via), "gave the reason", note))
         if not done:
             raise ConflictError(f"story {article_id} is no longer rejected by {by} with the "
                                 f"reason {was!r}")
@@ -165,9 +180,12 @@ class Review:
                 targets: Sequence[str], posts: dict[str, Post] | None = None,
                 note: str | None = None) -> Decided:
         kind = Decision.APPROVED if decision is Decision.EDITED else decision
+        action = {Decision.APPROVED: "approved", Decision.EDITED: "approved with edited text",
+                  Decision.REJECTED: "rejected"}.get(decision, decision.value)
         done = self.approvals.decide(article_id, decision=kind, by=by, via=via,
                                      now=self.clock.now(), targets=targets, note=note,
-                                     posts=posts)
+                                     posts=posts,
+                                     staff=StaffNote(staff_actor(by, via), action, note))
         if not done:  # another editor was quicker
             _, found = self.queue.get_article(article_id)
             raise ConflictError(_nothing_waits(article_id, None,

@@ -20,14 +20,16 @@ def fetch(settings: FetchSettings, url: str) -> ArticleDraft:
     return draft
 
 
-def queue_story(intake: Intake, data: dict[str, Any], *, source: str, fetch_text: bool = False) -> Added:
+def queue_story(intake: Intake, data: dict[str, Any], *, source: str, fetch_text: bool = False,
+                by: str | None = None) -> Added:
     """Queue a story (blocking: database and network). Without a title (or, with
     ``fetch_text``, without a text) the URL is fetched and extracted, the given fields winning;
     a URL already queued returns the existing story without fetching. Text that is given
-    follows the one rule of every door (``check_text_given``)."""
+    follows the one rule of every door (``check_text_given``). ``by``: who queued it, with
+    their door, for the story's staff actions (``Intake.add``)."""
     check_text_given(data)
     if data.get("title") and (data.get("text") or not fetch_text):
-        return intake.add(draft_from_mapping(data, source=source))
+        return intake.add(draft_from_mapping(data, source=source), by=by)
     url = check_url(str(data.get("url") or ""))
     existing = intake.store.find_by_canonical(canonical_url(url))
     if existing is not None:
@@ -41,4 +43,4 @@ def queue_story(intake: Intake, data: dict[str, Any], *, source: str, fetch_text
     draft = draft_from_mapping({k: v for k, v in merged.items() if v is not None}, source=source)
     draft = replace(draft, canonical_url=fetched.canonical_url,
                     published_at=fetched.published_at)
-    return intake.add(draft)
+    return intake.add(draft, by=by)

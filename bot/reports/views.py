@@ -124,7 +124,7 @@ def article_json(article: Article, deliveries: list[Delivery],
 
 
 def with_staff_actions(data: dict[str, Any], actions: list[StaffAction]) -> dict[str, Any]:
-    """One story's JSON with what people did to it (from the web desk): each delivery gets
+    """One story's JSON with what people did to it, whatever door they used: each delivery gets
     ``staff_actions``, and the story gets those not tied to one delivery."""
 
     def entry(a: StaffAction) -> dict[str, Any]:
@@ -202,11 +202,28 @@ def article_text(article: Article, deliveries: list[Delivery], tz: str,
             lines.append(prefix + part.replace("\n", "\n            "))
         for a in actions or []:
             if a.delivery_id == d.id:
-                lines.append(f"      {local(a.at, tz)}: {a.action} by {a.actor}")
+                lines.append(f"      {action_text(a, tz)}")
         for r in revisions.get(d.id, ()):
             who = f" by {r.requested_by}" if r.requested_by else ""
             why = f" ({r.reason})" if r.reason else ""
             said = r.error if r.state.value == "failed" and r.error else r.outcome or ""
             lines.append(f"      {r.kind.value}{who}{why} {local(r.created_at, tz)}: "
                          f"{r.state.value}{' — ' + said if said else ''}")
+    story_wide = [a for a in actions or [] if a.delivery_id is None]
+    if story_wide:
+        lines.append("  staff actions on the story:")
+        lines.extend(f"    {action_text(a, tz)}" for a in story_wide)
     return "\n".join(lines)
+
+
+def action_text(a: StaffAction, tz: str) -> str:
+    """One staff action for people: when, what, who (with their door) and the detail (an
+    edited text is in the delivery's text, not repeated)."""
+    detail = f": {in_one_line(a.detail)}" if a.detail and a.action != "edited text" else ""
+    return f"{local(a.at, tz)}: {a.action} by {a.actor}{detail}"
+
+
+def in_one_line(text: str, limit: int = 200) -> str:
+    """``text`` on one line, cut at ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -42,7 +42,6 @@ from bot.domain.models import Delivery, DeliveryState, Platform
 from bot.intake.review import decision_line
 from bot.staff.approval_cards import Card, Press, card, parse_press
 from bot.staff.replies import clip
-from bot.store.desk import DeskStore
 
 log = logging.getLogger("crosspost.staff")
 
@@ -117,7 +116,6 @@ class ApprovalDesk:
         self.editing: dict[int, tuple[int, int]] = {}  # approver → (story, delivery)
         self.reasons: dict[int, Asked] = {}  # approver → the reason asked of them
         self.reason_seconds = REASON_SECONDS
-        self.actions = DeskStore(engine=app.engine)
         self._lock = asyncio.Lock()
         self._seen: tuple[int, int] | None = None  # (queue revision, settings) fully shown
 
@@ -314,8 +312,6 @@ class ApprovalDesk:
                                                reason=DEFAULT_REASON)
                 await query.answer(_short(f"Rejected #{pressed.article_id} on "
                                           f"{', '.join(done.targets)}."))
-                await asyncio.to_thread(self._record, pressed.article_id, done.targets, by,
-                                        "rejected", DEFAULT_REASON)
                 await self._ask_reason(context.bot, user.id, pressed.article_id, done.targets)
             else:
                 assert delivery is not None
@@ -341,14 +337,6 @@ class ApprovalDesk:
             if d.id == pressed.delivery_id:
                 return d
         raise NotFoundError(f"no delivery {pressed.delivery_id} in story {pressed.article_id}")
-
-    def _record(self, article_id: int, targets: Sequence[str], actor: str, action: str,
-                detail: str) -> None:
-        """Note in the story's staff actions what an approver did to these targets."""
-        _, found = self.app.queue.get_article(article_id)
-        ids = [d.id for d in found if d.target in targets]
-        self.actions.record(article_id, ids or [None], actor=actor, action=action,
-                            detail=detail, now=self.app.clock.now())
 
     # -- the reason conversation -------------------------------------------------------------
     async def _ask_reason(self, bot: Bot, user_id: int, article_id: int,
@@ -409,7 +397,8 @@ class ApprovalDesk:
         by = editor_name(user)
         try:
             done, note = await asyncio.to_thread(
-                self.app.review.give_reason, asked.article_id, by=by, targets=asked.targets,
+                self.app.review.give_reason, asked.article_id, by=by, via="telegram",
+                targets=asked.targets,
                 was=DEFAULT_REASON, reason=said)
         except InputError as exc:
             self.reasons[user.id] = asked
@@ -420,7 +409,6 @@ class ApprovalDesk:
         except (ConflictError, NotFoundError) as exc:
             await context.bot.send_message(user.id, f"Nothing changed: {exc}")
             return True
-        await asyncio.to_thread(self._record, asked.article_id, done, by, "gave the reason", note)
         await context.bot.send_message(
             user.id, f"Reason noted: #{asked.article_id} on {', '.join(done)} rejected: {note}")
         await self.refresh(context.bot, asked.article_id)

@@ -100,7 +100,8 @@ class StaffHandlers:
             return
         source = f"telegram:{update.effective_user.id}"
         try:
-            added = await asyncio.to_thread(queue_story, self.app.intake, {"url": url}, source=source)
+            added = await asyncio.to_thread(queue_story, self.app.intake, {"url": url},
+                                            source=source, by=source)
             article, deliveries = await asyncio.to_thread(self.app.queue.get_article,
                                                           added.article_id)
             deliveries = await asyncio.to_thread(in_line, self.app.queue, deliveries,
@@ -150,7 +151,9 @@ class StaffHandlers:
         article_id = int(args[0].lstrip("#"))
         try:
             article, _ = await asyncio.to_thread(self.app.queue.get_article, article_id)
-            moved = await asyncio.to_thread(self.app.intake.cancel, article_id)
+            moved = await asyncio.to_thread(self.app.intake.cancel, article_id,
+                                            by=f"telegram:{update.effective_user.id}"
+                                            if update.effective_user else "telegram")
         except NotFoundError:
             await self.say(update, context, f"There is no story #{article_id}.")
             return

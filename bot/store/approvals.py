@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.approval import Decision, Settlement, Waiting
 from bot.domain.models import DeliveryState, Post
+from bot.store.desk import StaffNote, write_note
 from bot.store.queue import _bump_revision
 from bot.store.tables import approval_notices, deliveries
 
@@ -69,16 +70,19 @@ class ApprovalStore:
         targets: Sequence[str] | None = None,
         note: str | None = None,
         posts: Mapping[str, Post] | None = None,
+        staff: StaffNote | None = None,
     ) -> list[str]:
         """Decide a story's waiting deliveries (all, or those on ``targets``); returns the
         targets decided now. A delivery someone else decided first is left as it is, so two
         editors never decide the same delivery twice. ``posts`` (edited text) replace the
-        composed posts of their targets."""
+        composed posts of their targets. ``staff``: noted in the story's staff actions for the
+        deliveries decided, in the same commit (nothing when none was decided)."""
         cond = and_(deliveries.c.article_id == article_id, deliveries.c.state == _WAITING)
         if targets is not None:
             cond = and_(cond, deliveries.c.target.in_(list(targets)))
         base = _decision_values(decision, by=by, via=via, now=now, note=note)
         decided: list[str] = []
+        ids: list[int] = []
         with self.engine.begin() as conn:
             rows = conn.execute(select(deliveries.c.id, deliveries.c.target).where(cond)).all()
             for did, target in rows:
@@ -93,15 +97,20 @@ class ApprovalStore:
                 ).rowcount
                 if n:
                     decided.append(target)
+                    ids.append(int(did))
             if decided:
                 _bump_revision(conn, now)
+                if staff is not None:
+                    write_note(conn, article_id, ids, staff, now)
         return decided
 
     def reword_rejection(self, article_id: int, *, targets: Sequence[str], by: str, was: str,
-                         note: str, now: datetime) -> list[str]:
+                         note: str, now: datetime,
+                         staff: StaffNote | None = None) -> list[str]:
         """Give the rejection ``by`` made on ``targets`` the reason ``note`` in place of ``was``;
         returns the targets changed. Only a delivery still rejected by ``by`` with ``was`` as its
-        reason changes, so a reason is given once, and never to another editor's decision."""
+        reason changes, so a reason is given once, and never to another editor's decision.
+        ``staff``: noted for the deliveries changed, in the same commit."""
         cond = and_(deliveries.c.article_id == article_id,
                     deliveries.c.target.in_(list(targets)),
                     deliveries.c.state == S.REJECTED.value,
@@ -110,9 +119,11 @@ class ApprovalStore:
         with self.engine.begin() as conn:
             rows = conn.execute(update(deliveries).where(cond).values(
                 approval_note=note, last_error=f"rejected by {by}: {note}", updated_at=now,
-            ).returning(deliveries.c.target)).all()
+            ).returning(deliveries.c.target, deliveries.c.id)).all()
             if rows:
                 _bump_revision(conn, now)
+                if staff is not None:
+                    write_note(conn, article_id, sorted(int(r[1]) for r in rows), staff, now)
         return sorted(str(r[0]) for r in rows)
 
     def waiting(self) -> list[Waiting]:

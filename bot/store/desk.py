@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain.models import Article, Delivery, DeliveryState
@@ -30,6 +30,25 @@ class StaffAction:
     actor: str
     action: str
     detail: str | None
+
+
+@dataclass(frozen=True)
+class StaffNote:
+    """What to note in a story's staff actions when an operation succeeds: who (with the door
+    they used, e.g. ``web:erin``, ``cli:sam``, ``api``, ``telegram:111``), what, and a detail."""
+
+    actor: str
+    action: str
+    detail: str | None = None
+
+
+def write_note(conn: Connection, article_id: int, delivery_ids: Sequence[int | None],
+               note: StaffNote, now: datetime) -> None:
+    """Insert ``note`` for these deliveries (``None`` or none: the whole story) on ``conn``,
+    inside the transaction of the operation it records."""
+    rows = [{"article_id": article_id, "delivery_id": d, "at": now, "actor": note.actor[:200],
+             "action": note.action, "detail": note.detail} for d in (delivery_ids or [None])]
+    conn.execute(insert(staff_actions), rows)
 
 
 @dataclass(frozen=True)
@@ -103,10 +122,9 @@ class DeskStore:
     def record(self, article_id: int, delivery_ids: Sequence[int | None], *, actor: str,
                action: str, detail: str | None, now: datetime) -> None:
         """Note that ``actor`` did ``action`` to these deliveries (``None``: the whole story)."""
-        rows = [{"article_id": article_id, "delivery_id": d, "at": now, "actor": actor,
-                 "action": action, "detail": detail} for d in (delivery_ids or [None])]
         with self.engine.begin() as conn:
-            conn.execute(insert(staff_actions), rows)
+            write_note(conn, article_id, delivery_ids,
+                       StaffNote(actor=actor, action=action, detail=detail), now)
 
     def actions(self, article_id: int) -> list[StaffAction]:
         """What people did to a story, oldest first."""
@@ -119,9 +137,11 @@ class DeskStore:
                             actor=r["actor"], action=r["action"], detail=r["detail"])
                 for r in rows]
 
-    def set_parts(self, delivery_id: int, parts: Sequence[str], now: datetime) -> bool:
+    def set_parts(self, delivery_id: int, parts: Sequence[str], now: datetime,
+                  note: StaffNote | None = None) -> bool:
         """Replace the text of a delivery that has not gone out and is not in flight; False
-        when it is (its text is what went, or is going, out)."""
+        when it is (its text is what went, or is going, out). ``note``: who did it, noted in
+        the story's staff actions in the same commit (the new text as its detail)."""
         editable = deliveries.c.state.in_([s.value for s in EDITABLE])
         with self.engine.begin() as conn:
             sent = conn.execute(select(deliveries.c.sent_ids).where(
@@ -131,5 +151,8 @@ class DeskStore:
             moved = conn.execute(
                 update(deliveries).where(deliveries.c.id == delivery_id, editable)
                 .values(parts=list(parts), plain_text=False, updated_at=now)
-            ).rowcount
+                .returning(deliveries.c.article_id)
+            ).all()
+            if moved and note is not None:
+                write_note(conn, int(moved[0][0]), [delivery_id], note, now)
         return bool(moved)

@@ -37,6 +37,7 @@ from bot.domain.models import (
     Priority,
     PublishReceipt,
 )
+from bot.store.desk import StaffNote, write_note
 from bot.store.listen import notify
 from bot.store.revision import bump_revision, read_revision
 from bot.store.rows import article_from_row, attempt_from_row, delivery_from_row
@@ -262,11 +263,14 @@ class QueueStore:
         deliveries_: Sequence[NewDelivery],
         now: datetime,
         content_hash: str | None = None,
+        staff: StaffNote | None = None,
     ) -> tuple[int, bool]:
         """Store a story and its deliveries; returns ``(id, created)``.
 
         The same canonical URL again returns the existing story's id and ``created=False`` (the
         unique canonical URL refuses the insert; callers look it up first to skip composing).
+        ``staff``: who queued it, noted in the story's staff actions in the same commit (not
+        for a story that was there already).
         """
         try:
             with self.engine.begin() as conn:
@@ -296,6 +300,11 @@ class QueueStore:
                         insert(deliveries),
                         [_new_delivery_row(article_id, d, now) for d in deliveries_],
                     )
+                if staff is not None:
+                    ids = [int(r[0]) for r in conn.execute(
+                        select(deliveries.c.id).where(deliveries.c.article_id == article_id)
+                        .order_by(deliveries.c.id))]
+                    write_note(conn, int(article_id), ids, staff, now)
                 _bump_revision(conn, now)
         except IntegrityError:
             existing = self.find_by_canonical(canonical_url)
@@ -366,8 +375,11 @@ class QueueStore:
         now: datetime,
         reason: str | None = None,
         targets: Sequence[str] | None = None,
+        staff: StaffNote | None = None,
     ) -> int:
-        """Move a story's deliveries between states (cancel, retry); returns how many moved."""
+        """Move a story's deliveries between states (cancel, retry); returns how many moved.
+        ``staff``: noted for the deliveries moved, in the same commit (nothing when none
+        moved)."""
         self.get_article(article_id)  # raises NotFoundError
         values: dict[str, object] = {"state": to.value, "updated_at": now}
         if to is S.PENDING:
@@ -382,9 +394,12 @@ class QueueStore:
         if targets is not None:
             cond = and_(cond, deliveries.c.target.in_(list(targets)))
         with self.engine.begin() as conn:
-            moved = conn.execute(update(deliveries).where(cond).values(**values)).rowcount
+            moved = [int(r[0]) for r in conn.execute(
+                update(deliveries).where(cond).values(**values).returning(deliveries.c.id))]
             _bump_revision(conn, now)
-        return int(moved)
+            if moved and staff is not None:
+                write_note(conn, article_id, sorted(moved), staff, now)
+        return len(moved)
 
     def rerender(self, delivery_id: int, post: Post, now: datetime) -> None:
         """Replace the rendered text of a delivery that is not in flight or out (retry after a

@@ -21,6 +21,7 @@ from bot.domain.revisions import (
     StoryChange,
     edit_kind,
 )
+from bot.store.desk import StaffNote, write_note
 from bot.store.rows import delivery_from_row
 from bot.store.tables import articles, deliveries, revisions, runtime
 
@@ -97,12 +98,14 @@ class RevisionStore:
     # -- what staff ask for ---------------------------------------------------------------
     def edit_story(self, article_id: int, change: StoryChange,
                    deliveries_: Sequence[DeliveryChange], now: datetime,
-                   content_hash: str | None = None) -> list[Revision]:
+                   content_hash: str | None = None,
+                   staff: StaffNote | None = None) -> list[Revision]:
         """Store a story's new fields and every delivery's new post, in one commit.
 
         A delivery not out yet just carries the new text (recorded as ``record``). One that is
         out, or being sent, gets a pending revision of its target's kind; older pending edits of
         it are superseded. Photos stay as they went out (only text and captions are edited).
+        ``staff``: noted in the story's staff actions in the same commit.
         """
         values: dict[str, Any] = {k: getattr(change, k) for k in change.changed}
         if "image_url" in values:
@@ -117,6 +120,7 @@ class RevisionStore:
             rows = {r["id"]: r for r in conn.execute(
                 select(deliveries).where(deliveries.c.article_id == article_id)).mappings()}
             created: list[int] = []
+            touched: list[int] = []
             for item in deliveries_:
                 d = rows.get(item.delivery_id)
                 if d is None or d["state"] == S.WITHDRAWN.value:
@@ -148,14 +152,20 @@ class RevisionStore:
                 key = conn.execute(insert(revisions).values(**row)).inserted_primary_key
                 assert key is not None
                 created.append(int(key[0]))
+                touched.append(int(d["id"]))
             _bump(conn, now)
+            if staff is not None:
+                write_note(conn, article_id, touched, staff, now)
         return self._by_ids(created)
 
     def takedown(self, article_id: int, *, requested_by: str, reason: str | None,
-                 now: datetime) -> list[Revision]:
+                 now: datetime, staff: StaffNote | None = None) -> list[Revision]:
         """Withdraw a story: what is not out is withdrawn at once; what is out (or being sent,
-        or partly sent) gets a pending ``delete`` revision; pending edits are superseded."""
+        or partly sent) gets a pending ``delete`` revision; pending edits are superseded.
+        ``staff``: noted for the deliveries taken down, in the same commit (nothing when none
+        was left to take down)."""
         created: list[int] = []
+        touched: list[int] = []
         with self.engine.begin() as conn:
             if conn.execute(select(articles.c.id).where(articles.c.id == article_id)).first() is None:
                 raise NotFoundError(f"no story with id {article_id}")
@@ -183,14 +193,18 @@ class RevisionStore:
                 key = conn.execute(insert(revisions).values(**row)).inserted_primary_key
                 assert key is not None
                 created.append(int(key[0]))
+                touched.append(int(d["id"]))
             _bump(conn, now)
+            if staff is not None and touched:
+                write_note(conn, article_id, touched, staff, now)
         return self._by_ids(created)
 
     def confirm(self, article_id: int, target: str, *, post_id: str | None,
                 permalink: str | None, not_posted: bool, requested_by: str,
-                now: datetime) -> Revision:
+                now: datetime, staff: StaffNote | None = None) -> Revision:
         """Settle a ``needs_review`` delivery: published (with the id and link given), or with
-        ``not_posted`` back to ``pending`` to be sent again on purpose."""
+        ``not_posted`` back to ``pending`` to be sent again on purpose. ``staff``: noted in the
+        story's staff actions in the same commit."""
         with self.engine.begin() as conn:
             d = conn.execute(select(deliveries).where(
                 deliveries.c.article_id == article_id, deliveries.c.target == target)
@@ -222,6 +236,8 @@ class RevisionStore:
             key = conn.execute(insert(revisions).values(**row)).inserted_primary_key
             assert key is not None
             _bump(conn, now)
+            if staff is not None:
+                write_note(conn, article_id, [int(d["id"])], staff, now)
         return self._by_ids([int(key[0])])[0]
 
     @staticmethod

@@ -1,5 +1,6 @@
 """What editors do on the desk: queue a story, edit a target's text, cancel and retry. Every
-change is recorded with the editor's name in the deliveries' history."""
+change goes through the core operation every door uses, which notes it in the story's staff
+actions under ``web:<editor>``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.config.settings import TargetConfig
 from bot.domain.errors import CrosspostError, NotFoundError
 from bot.domain.models import Article, Delivery, Priority
 from bot.intake.stories import queue_story
+from bot.store.desk import StaffNote
 from bot.web.auth import Session
 from bot.web.context import Desk, desk_of, first
 from bot.web.posts import editorial, is_photo, measure, problems
@@ -32,14 +34,13 @@ CONFIRM = {
                  "it that went out is deleted from its platform (threads, photos, correction "
                  "replies). This cannot be undone.", "Take the story down"),
 }
-ACTIONS = {"cancel": "cancelled", "retry": "retried", "approve": "approved", "reject": "rejected",
-           "takedown": "took down"}
+ACTIONS = ("cancel", "retry", "approve", "reject", "takedown")
 REASONED = {"reject", "takedown"}
 
 
-def _changed(before: list[Delivery], after: list[Delivery]) -> list[int]:
-    was = {d.id: d.state for d in before}
-    return [d.id for d in after if was.get(d.id) != d.state]
+def actor(me: Session) -> str:
+    """How the staff actions name an editor on the desk: ``web:<name>``."""
+    return f"web:{me.name}"
 
 
 @router.post("/stories")
@@ -59,11 +60,7 @@ async def queue_new(request: Request) -> Response:
         data["needs_approval"] = True
 
     def work() -> tuple[int, bool]:
-        added = queue_story(desk.app.intake, data, source="web", fetch_text=True)
-        if added.created:
-            _, found = desk.app.queue.get_article(added.article_id)
-            desk.store.record(added.article_id, [d.id for d in found], actor=me.name,
-                              action="queued", detail=None, now=desk.app.clock.now())
+        added = queue_story(desk.app.intake, data, source="web", fetch_text=True, by=actor(me))
         return added.article_id, added.created
 
     try:
@@ -111,31 +108,16 @@ async def act(request: Request, article_id: Id, action: str) -> Response:
 
     def work() -> int:
         app = desk.app
-        _, before = app.queue.get_article(article_id)
         if action == "takedown":
-            made = app.corrections.takedown(article_id, reason=reason,
-                                            requested_by=f"web:{me.name}")
-            if made:
-                desk.store.record(article_id, sorted({r.delivery_id for r in made}),
-                                  actor=me.name, action=ACTIONS[action], detail=reason,
-                                  now=app.clock.now())
-            return len(made)
+            return len(app.corrections.takedown(article_id, reason=reason,
+                                                requested_by=actor(me)))
         if action == "cancel":
-            moved = app.intake.cancel(article_id)
-        elif action == "retry":
-            moved = app.intake.retry(article_id)
-        elif action == "approve":
-            moved = len(app.review.approve(article_id, by=me.name, via="web").targets)
-        else:
-            moved = len(app.review.reject(article_id, by=me.name, via="web",
-                                          reason=reason).targets)
-        _, after = app.queue.get_article(article_id)
-        changed = _changed(before, after)
-        if changed:
-            desk.store.record(article_id, changed, actor=me.name, action=ACTIONS[action],
-                              detail=reason if action == "reject" else None,
-                              now=app.clock.now())
-        return moved
+            return app.intake.cancel(article_id, by=actor(me))
+        if action == "retry":
+            return app.intake.retry(article_id, by=actor(me))
+        if action == "approve":
+            return len(app.review.approve(article_id, by=me.name, via="web").targets)
+        return len(app.review.reject(article_id, by=me.name, via="web", reason=reason).targets)
 
     try:
         moved = await desk.blocking(work)
@@ -233,11 +215,8 @@ async def save_text(request: Request, article_id: Id, delivery_id: Id) -> Respon
                           status=422 if found else 200)
 
     def work() -> bool:
-        saved = desk.store.set_parts(d.id, parts, desk.app.clock.now())
-        if saved:
-            desk.store.record(article_id, [d.id], actor=me.name, action="edited text",
-                              detail="\n\n".join(parts), now=desk.app.clock.now())
-        return saved
+        return desk.store.set_parts(d.id, parts, desk.app.clock.now(), note=StaffNote(
+            actor(me), "edited text", "\n\n".join(parts)))
 
     if not await desk.blocking(work):
         return _edit_page(desk, request, me, article, d, parts,

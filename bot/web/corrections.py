@@ -1,6 +1,7 @@
 """Corrections on the desk: edit a stored story and settle a post whose fate was unknown. Both
-go through ``bot.intake.corrections`` like ``queue edit`` and ``queue confirm``; the takedown is
-with the other confirmed actions in ``bot.web.actions``."""
+go through ``bot.intake.corrections`` like ``queue edit`` and ``queue confirm`` (which note them
+in the story's staff actions); the takedown is with the other confirmed actions in
+``bot.web.actions``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from bot.domain.errors import CrosspostError, NotFoundError
 from bot.domain.models import Article
 from bot.domain.revisions import StoryChange
+from bot.web.actions import actor
 from bot.web.auth import Session
 from bot.web.context import Desk, desk_of, first
 
@@ -65,15 +67,10 @@ async def correct(request: Request, article_id: Id) -> Response:
         text=values["text"] if values["text"] != (article.text or "") else None,
         image_url=values["image_url"] if values["image_url"] != (article.image_url or "")
         else None,
-        requested_by=f"web:{me.name}")
+        requested_by=actor(me))
 
     def work() -> int:
-        made = desk.app.corrections.edit(article_id, change)
-        desk.store.record(article_id, sorted({r.delivery_id for r in made}) or [None],
-                          actor=me.name, action="edited story",
-                          detail="changed " + ", ".join(change.changed),
-                          now=desk.app.clock.now())
-        return sum(r.open for r in made)
+        return sum(r.open for r in desk.app.corrections.edit(article_id, change))
 
     try:
         pending = await desk.blocking(work)
@@ -105,12 +102,7 @@ async def confirm(request: Request, article_id: Id, delivery_id: Id) -> Response
         made = desk.app.corrections.confirm(
             article_id, d.target, post_id=None if not_posted else post_id,
             permalink=None if not_posted else permalink, not_posted=not_posted,
-            requested_by=f"web:{me.name}")
-        desk.store.record(article_id, [d.id], actor=me.name,
-                          action="confirmed not posted" if not_posted else "confirmed posted",
-                          detail=None if not_posted else
-                          ", ".join(x for x in (post_id, permalink) if x) or None,
-                          now=desk.app.clock.now())
+            requested_by=actor(me))
         return f"{d.target}: {made.outcome}"
 
     try:

@@ -171,17 +171,18 @@ def test_a_reason_replaces_the_default_once(make_app: Any) -> None:
     app.review.reject(article_id, by="ann", via="telegram", target="tg", reason="later")
     review = app.review
     with pytest.raises(InputError, match="the reason is empty"):
-        review.give_reason(article_id, by="ann", targets=["tg"], was="later", reason="  ")
+        review.give_reason(article_id, by="ann", via="telegram", targets=["tg"], was="later", reason="  ")
     with pytest.raises(InputError, match="longer than 1000"):
-        review.give_reason(article_id, by="ann", targets=["tg"], was="later", reason="x" * 1001)
+        review.give_reason(article_id, by="ann", via="telegram", targets=["tg"], was="later",
+                           reason="x" * 1001)
     with pytest.raises(ConflictError, match="no longer rejected by bob"):
-        review.give_reason(article_id, by="bob", targets=["tg"], was="later", reason="mine")
+        review.give_reason(article_id, by="bob", via="telegram", targets=["tg"], was="later", reason="mine")
     with pytest.raises(ConflictError):  # xa still waits: nothing to give a reason to
-        review.give_reason(article_id, by="ann", targets=["xa"], was="later", reason="mine")
-    assert review.give_reason(article_id, by="ann", targets=["tg", "xa"], was="later",
+        review.give_reason(article_id, by="ann", via="telegram", targets=["xa"], was="later", reason="mine")
+    assert review.give_reason(article_id, by="ann", via="telegram", targets=["tg", "xa"], was="later",
                               reason=" Not\n confirmed ") == (["tg"], "Not confirmed")
     with pytest.raises(ConflictError):
-        review.give_reason(article_id, by="ann", targets=["tg"], was="later", reason="again")
+        review.give_reason(article_id, by="ann", via="telegram", targets=["tg"], was="later", reason="again")
     _, (tg, xa) = app.queue.get_article(article_id)
     assert tg.approval is not None and tg.approval.note == "Not confirmed"
     assert tg.last_error == "rejected by ann: Not confirmed"

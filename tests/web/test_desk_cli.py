@@ -57,7 +57,8 @@ def test_the_wheel_ships_templates_and_static_files(tmp_path: Path) -> None:
 
 
 def test_queue_show_names_who_acted_from_the_desk(tmp_path: Path) -> None:
-    """``queue show`` (text and JSON) lists what people did from the desk, with their names."""
+    """``queue show`` (text and JSON) lists what people did, from the desk or the CLI, with
+    their names and doors."""
     from datetime import UTC, datetime
 
     from bot.store.db import make_engine
@@ -67,11 +68,12 @@ def test_queue_show_names_who_acted_from_the_desk(tmp_path: Path) -> None:
     project = make_project(tmp_path / "proj")
     (project.root / "body.txt").write_text("The council met. It passed a budget.", encoding="utf-8")
     added = project.run("queue", "add", "https://city.example/b", "--title", "Budget",
-                        "--body-file", "body.txt")
+                        "--body-file", "body.txt", extra_env={"LOGNAME": "sam", "USER": "sam"})
     assert added.code == 0, added.err
     shown = project.run("queue", "show", "1", "--json").json()
     first = shown["deliveries"][0]
-    assert first["staff_actions"] == [] and shown["staff_actions"] == []
+    assert [(a["actor"], a["action"]) for a in first["staff_actions"]] == [("cli:sam", "queued")]
+    assert shown["staff_actions"] == []
     engine = make_engine(f"sqlite:///{project.root / 'var' / 'crosspost.db'}")
     try:
         DeskStore(engine=engine).record(1, [first["id"]], actor="erin", action="edited text",
@@ -80,9 +82,9 @@ def test_queue_show_names_who_acted_from_the_desk(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     shown = project.run("queue", "show", "1", "--json").json()
-    assert shown["deliveries"][0]["staff_actions"] == [{
+    assert shown["deliveries"][0]["staff_actions"][1:] == [{
         "at": "2026-03-01T09:00:00+00:00", "actor": "erin", "action": "edited text",
         "detail": "New words."}]
-    assert shown["deliveries"][1]["staff_actions"] == []
+    assert [a["action"] for a in shown["deliveries"][1]["staff_actions"]] == ["queued"]
     text = project.run("queue", "show", "1").out
     assert "edited text by erin" in text

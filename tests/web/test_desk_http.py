@@ -194,7 +194,7 @@ def test_saving_text_checks_limits_and_records_the_editor(desk_app: App) -> None
     assert answer.status_code == 303
     assert desk_app.queue.get_article(1)[1][1].parts == ("New words. https://example.org/one",)
     actions = desk_app_actions(desk_app)
-    assert ("erin", "edited text", x.id) in actions
+    assert ("web:erin", "edited text", x.id) in actions
     desk_app.queue.set_state(1, from_states=[DeliveryState.PENDING], to=DeliveryState.PUBLISHED,
                              now=desk_app.clock.now())
     answer = client.post(path, data={"csrf": token, "part": "Too late."})
@@ -253,14 +253,14 @@ def test_cancel_and_retry_record_who_moved_which_delivery(desk_app: App) -> None
     assert client.post("/stories/1/retry", data={"csrf": token}).status_code == 303
     assert states(desk_app) == ["pending", "pending"]
     recorded = desk_app_actions(desk_app)
-    assert [(who, what) for who, what, _ in recorded] == [("erin", "cancelled")] * 2 + \
-        [("erin", "retried")] * 2
+    assert [(who, what) for who, what, _ in recorded] == [("web:erin", "cancelled")] * 2 + \
+        [("web:erin", "retried")] * 2
     page = client.get("/stories/1").text
-    assert "erin</strong> cancelled" in page and "erin</strong> retried" in page
+    assert "web:erin</strong> cancelled" in page and "web:erin</strong> retried" in page
     story = client.get("/api/articles/1", headers={"Authorization": "Bearer t"}).json()
     for d in story["deliveries"]:
         assert [(a["actor"], a["action"]) for a in d["staff_actions"]] == [
-            ("erin", "cancelled"), ("erin", "retried")]
+            ("web:erin", "cancelled"), ("web:erin", "retried")]
     assert story["staff_actions"] == []
 
 
@@ -349,7 +349,7 @@ def test_editing_a_story_corrects_it_and_records_the_editor(desk_app: App) -> No
     assert made and all(r.requested_by == "web:erin" for r in made)
     assert any(r.open for r in made)
     assert [(who, what) for who, what, _ in desk_app_actions(desk_app)] == [
-        ("erin", "edited story")] * len(found)
+        ("web:erin", "edited story")] * len(found)
     same = client.post("/stories/1/correct", data={
         "csrf": token, "title": "One, corrected", "text": BODY + " The tram opens in May."})
     assert same.status_code == 422 and "nothing to change" in same.text
@@ -372,8 +372,8 @@ def test_a_takedown_needs_its_confirmation_page(desk_app: App) -> None:
     assert answer.status_code == 303
     assert states(desk_app) == ["withdrawn", "withdrawn"]
     assert [(who, what) for who, what, _ in desk_app_actions(desk_app)] == [
-        ("erin", "took down")] * 2
-    assert "erin</strong> took down: libel" in client.get("/stories/1").text
+        ("web:erin", "took down")] * 2
+    assert "web:erin</strong> took down: libel" in client.get("/stories/1").text
     client.post("/stories/1/takedown", data={"csrf": token, "confirmed": "yes"})
     assert "Nothing to take down" in client.get("/stories/1").text
     assert len(desk_app_actions(desk_app)) == 2
@@ -397,8 +397,8 @@ def test_confirming_a_post_whose_fate_was_unknown(desk_app: App) -> None:
     tg, x = desk_app.queue.get_article(1)[1]
     assert (tg.state, tg.platform_post_id) == (DeliveryState.PUBLISHED, "4242")
     assert x.state is DeliveryState.PENDING
-    assert desk_app_actions(desk_app) == [("erin", "confirmed posted", tg.id),
-                                          ("erin", "confirmed not posted", x.id)]
+    assert desk_app_actions(desk_app) == [("web:erin", "confirmed posted", tg.id),
+                                          ("web:erin", "confirmed not posted", x.id)]
     again = client.post(f"/stories/1/deliveries/{tg.id}/confirm",
                         data={"csrf": token, "outcome": "posted"})
     assert again.status_code == 303
@@ -438,8 +438,8 @@ def test_confirming_with_a_link_to_the_post(desk_app: App) -> None:
                                                              link)
     page = client.get("/stories/1").text
     assert f'<a href="{link}" rel="noopener noreferrer">{link}</a>' in page
-    assert f"erin</strong> confirmed posted: 4242, {link}" in page
-    assert desk_app_actions(desk_app) == [("erin", "confirmed posted", tg.id)]
+    assert f"web:erin</strong> confirmed posted: 4242, {link}" in page
+    assert desk_app_actions(desk_app) == [("web:erin", "confirmed posted", tg.id)]
 
 
 def test_a_stored_link_that_is_not_http_is_shown_as_text(desk_app: App) -> None:
