@@ -464,3 +464,24 @@ def test_a_stored_link_that_is_not_http_is_shown_as_text(desk_app: App) -> None:
         assert 'href="javascript:' not in page, path
         assert 'href="https://x.com/news/status/1"' in page, path
     assert ": javascript:alert(1)" in client.get("/stories/1").text
+
+
+def test_the_desk_notes_each_action_once(desk_app: App) -> None:
+    """A story queued on the desk and approved there is noted once per delivery for each (the
+    core notes it; the desk adds nothing of its own); a refused reject notes nothing; the
+    story page shows who did it."""
+    from bot.store.desk import DeskStore
+
+    client, token = signed_in(desk_app, "erin")
+    answer = client.post("/stories", data={"csrf": token, "url": "https://example.org/two",
+                                           "title": "Two", "text": BODY,
+                                           "needs_approval": "true"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/stories/2"
+    assert client.post("/stories/2/approve", data={"csrf": token}).status_code == 303
+    assert client.post("/stories/2/reject", data={"csrf": token}).status_code == 303
+    noted = [(a.actor, a.action, a.delivery_id) for a in DeskStore(engine=desk_app.engine)
+             .actions(2)]
+    tg, x = (d.id for d in desk_app.queue.get_article(2)[1])
+    assert noted == [("web:erin", "queued", tg), ("web:erin", "queued", x),
+                     ("web:erin", "approved", tg), ("web:erin", "approved", x)]
+    assert "web:erin</strong> approved" in client.get("/stories/2").text
