@@ -29,15 +29,23 @@ _ACTIONS = {"url", "callback_data", "web_app", "login_url", "switch_inline_query
 _MARKUP_ERROR = "Bad Request: can't parse reply keyboard markup JSON object"
 
 
-def inline_markup(raw: Any) -> dict[str, Any] | None:
-    """The validated ``InlineKeyboardMarkup`` of ``raw`` (``None`` when absent); an empty
-    keyboard (``{"inline_keyboard": []}``) is kept: it removes the buttons of an edited message."""
+def _decoded(raw: Any) -> Any:
+    """A ``reply_markup`` parameter decoded from JSON (``None`` when absent); what the Bot API
+    cannot parse is refused as it refuses it."""
     if raw is None or raw == "":
         return None
     try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
+        return json.loads(raw) if isinstance(raw, str) else raw
     except ValueError:
         raise BotAPIError(400, _MARKUP_ERROR) from None
+
+
+def inline_markup(raw: Any) -> dict[str, Any] | None:
+    """The validated ``InlineKeyboardMarkup`` of ``raw`` (``None`` when absent); an empty
+    keyboard (``{"inline_keyboard": []}``) is kept: it removes the buttons of an edited message."""
+    value = _decoded(raw)
+    if value is None:
+        return None
     if not isinstance(value, dict):
         raise BotAPIError(400, _MARKUP_ERROR)
     if "inline_keyboard" not in value:
@@ -57,12 +65,7 @@ def inline_markup(raw: Any) -> dict[str, Any] | None:
 def force_reply(raw: Any) -> dict[str, Any] | None:
     """The validated ``ForceReply`` of a ``reply_markup`` (``None`` when it is not one):
     ``force_reply`` must be true, ``input_field_placeholder`` 1–64 characters."""
-    if raw is None or raw == "":
-        return None
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        raise BotAPIError(400, _MARKUP_ERROR) from None
+    value = _decoded(raw)
     if not isinstance(value, dict) or "force_reply" not in value:
         return None
     if value["force_reply"] is not True:
