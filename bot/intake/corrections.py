@@ -18,7 +18,7 @@ from bot.compose.corrections import correction_for
 from bot.domain.errors import InputError
 from bot.domain.ports import Clock
 from bot.domain.revisions import DeliveryChange, Revision, StoryChange
-from bot.intake.fields import checked_url
+from bot.intake.fields import checked_post_id, checked_url
 from bot.intake.queueing import Intake, draft_of
 from bot.store.desk import StaffNote
 from bot.store.revisions import RevisionStore
@@ -99,11 +99,13 @@ class Corrections:
         """Settle a ``needs_review`` delivery as published (or, ``not_posted``, send again).
 
         A permalink, when given, must be an http(s) URL (checked as a story's URL is; a blank
-        one counts as not given), so no door stores a link the desk could not safely show."""
+        one counts as not given), so no door stores a link the desk could not safely show; a
+        post id must be the post's number on its platform (edits and deletions address it)."""
         if not_posted and (post_id or permalink):
             raise InputError("--not-posted takes no post id or permalink")
         permalink = checked_url(permalink, "permalink") if permalink and permalink.strip() \
             else None
+        post_id = checked_post_id(post_id) if post_id and post_id.strip() else None
         note = StaffNote(requested_by, "confirmed not posted") if not_posted else StaffNote(
             requested_by, "confirmed posted",
             ", ".join(x for x in (post_id, permalink) if x) or None)

@@ -12,6 +12,8 @@ MAX_TITLE = 1000
 MAX_IMAGE_ALT = 5000
 MAX_TEXT = 200_000
 MAX_URL = 2048
+MAX_POST_ID = 20
+"""Digits in a platform post id: Telegram message ids and X post ids are decimal integers."""
 MAX_LANGUAGE = 16
 
 
@@ -142,6 +144,20 @@ def checked_url(value: str, field: str) -> str:
     if len(url) > MAX_URL or len(canonical) > MAX_URL:
         raise InputError(f"{field} is longer than {MAX_URL} characters")
     return url
+
+
+def checked_post_id(value: str) -> str:
+    """A post's id on its platform as staff give it (the number Telegram gives a message, X a
+    post: later edits and deletions address the post by it), or ``InputError``; a link given
+    here is pointed to the permalink."""
+    post_id = value.strip()
+    if post_id.isascii() and post_id.isdigit() and len(post_id) <= MAX_POST_ID:
+        return post_id
+    if "://" in post_id or post_id.lower().startswith(("t.me/", "x.com/", "twitter.com/")):
+        raise InputError(f"post id: {_shown(post_id)} is a link: give it as the permalink, and "
+                         "the number at its end as the post id")
+    raise InputError(f"post id: the post's number on the platform (digits only, at most "
+                     f"{MAX_POST_ID}), not {_shown(post_id)}")
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -44,8 +44,8 @@ def story(app: App) -> int:
 
 
 def test_patch_takedown_and_confirm(tmp_path: Path) -> None:
-    """PATCH corrects, confirm settles needs_review (a permalink must be an http(s) URL),
-    takedown withdraws; bad input is 422."""
+    """PATCH corrects, confirm settles needs_review (a permalink must be an http(s) URL, a post
+    id the post's number), takedown withdraws; bad input is 422."""
     app = build_app(make_settings(tmp_path, api={"token": "t"}), clock=ManualClock())
     try:
         article_id = story(app)
@@ -63,6 +63,10 @@ def test_patch_takedown_and_confirm(tmp_path: Path) -> None:
                         {"target": "xa", "post_id": "77", "permalink": "x.com/n/status/77"})
         assert bad_link.status_code == 422
         assert "permalink: not an http(s) URL" in bad_link.json()["detail"][0]["msg"]
+        bad_id = call(app, "POST", f"/api/articles/{article_id}/confirm",
+                      {"target": "xa", "post_id": "x.com/n/status/77"})
+        assert bad_id.status_code == 422
+        assert "post id: 'x.com/n/status/77' is a link" in bad_id.json()["detail"][0]["msg"]
         confirmed = call(app, "POST", f"/api/articles/{article_id}/confirm",
                          {"target": "xa", "post_id": "77", "permalink": "https://x.com/n/status/77"})
         assert confirmed.status_code == 200, confirmed.text

@@ -79,7 +79,8 @@ def test_edit_of_published_posts_makes_corrections(app: App) -> None:
 
 def test_bad_edits_are_refused(app: App) -> None:
     """No change, an empty title or a bad image URL are refused; an unknown story is not found;
-    a confirmation is refused a post id with "not posted" and a link that is not http(s)."""
+    a confirmation is refused a post id with "not posted", a link that is not http(s), and a
+    post id that is not the post's number (a link pasted there is pointed to the permalink)."""
     article_id = add(app)
     fix = corrections(app)
     with pytest.raises(InputError, match="nothing to change"):
@@ -94,3 +95,8 @@ def test_bad_edits_are_refused(app: App) -> None:
         fix.confirm(article_id, "tg", post_id="1", not_posted=True, requested_by="ed")
     with pytest.raises(InputError, match="permalink: not an http"):
         fix.confirm(article_id, "tg", permalink="javascript:alert(1)", requested_by="ed")
+    with pytest.raises(InputError, match=r"post id: 'https://t\.me/news/5' is a link"):
+        fix.confirm(article_id, "tg", post_id="https://t.me/news/5", requested_by="ed")
+    for bad in ("5a", "x" * 300, "-5", "1" * 21, "٥"):
+        with pytest.raises(InputError, match="post id: the post's number on the platform"):
+            fix.confirm(article_id, "tg", post_id=bad, requested_by="ed")

@@ -407,9 +407,9 @@ def test_confirming_a_post_whose_fate_was_unknown(desk_app: App) -> None:
 
 
 def test_confirming_with_a_link_to_the_post(desk_app: App) -> None:
-    """The confirm form takes the post's link: a link that is not an http(s) URL is refused
-    with the reason and changes nothing; a good one is stored with the post id and the story
-    page links to it where it shows what went out."""
+    """The confirm form takes the post's link: a link that is not an http(s) URL (or a link
+    given as the post id) is refused with the reason and changes nothing; a good one is stored
+    with the post id and the story page links to it where it shows what went out."""
     client, token = signed_in(desk_app, "erin")
     desk_app.queue.set_state(1, from_states=[DeliveryState.PENDING],
                              to=DeliveryState.NEEDS_REVIEW, now=desk_app.clock.now())
@@ -426,6 +426,14 @@ def test_confirming_with_a_link_to_the_post(desk_app: App) -> None:
     tg = desk_app.queue.get_article(1)[1][0]
     assert (tg.state, tg.platform_post_id, tg.permalink) == (DeliveryState.NEEDS_REVIEW, None,
                                                              None)
+    assert desk_app_actions(desk_app) == []
+    link_as_id = client.post(f"/stories/1/deliveries/{tg.id}/confirm",
+                             data={"csrf": token, "outcome": "posted",
+                                   "post_id": "https://t.me/news/4242"})
+    assert link_as_id.status_code == 303
+    assert ("Not done: post id: &#39;https://t.me/news/4242&#39; is a link"
+            in client.get("/stories/1").text)
+    assert desk_app.queue.get_article(1)[1][0].state is DeliveryState.NEEDS_REVIEW
     assert desk_app_actions(desk_app) == []
 
     link = "https://t.me/news/4242"
