@@ -119,13 +119,6 @@ class DeskStore:
             return [r[0] for r in conn.execute(
                 select(deliveries.c.target).distinct().order_by(deliveries.c.target))]
 
-    def record(self, article_id: int, delivery_ids: Sequence[int | None], *, actor: str,
-               action: str, detail: str | None, now: datetime) -> None:
-        """Note that ``actor`` did ``action`` to these deliveries (``None``: the whole story)."""
-        with self.engine.begin() as conn:
-            write_note(conn, article_id, delivery_ids,
-                       StaffNote(actor=actor, action=action, detail=detail), now)
-
     def actions(self, article_id: int) -> list[StaffAction]:
         """What people did to a story, oldest first."""
         with self.engine.connect() as conn:

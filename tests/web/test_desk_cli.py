@@ -62,7 +62,7 @@ def test_queue_show_names_who_acted_from_the_desk(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
     from bot.store.db import make_engine
-    from bot.store.desk import DeskStore
+    from bot.store.desk import StaffNote, write_note
     from tests.core.cli_helpers import make_project
 
     project = make_project(tmp_path / "proj")
@@ -76,9 +76,9 @@ def test_queue_show_names_who_acted_from_the_desk(tmp_path: Path) -> None:
     assert shown["staff_actions"] == []
     engine = make_engine(f"sqlite:///{project.root / 'var' / 'crosspost.db'}")
     try:
-        DeskStore(engine=engine).record(1, [first["id"]], actor="erin", action="edited text",
-                                        detail="New words.",
-                                        now=datetime(2026, 3, 1, 9, tzinfo=UTC))
+        with engine.begin() as conn:
+            write_note(conn, 1, [first["id"]], StaffNote("erin", "edited text", "New words."),
+                       datetime(2026, 3, 1, 9, tzinfo=UTC))
     finally:
         engine.dispose()
     shown = project.run("queue", "show", "1", "--json").json()

@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 
 from bot.domain.models import ArticleDraft, Platform, Post
 from bot.store.db import MIGRATIONS, make_engine, upgrade
-from bot.store.desk import DeskStore
+from bot.store.desk import DeskStore, StaffNote, write_note
 from bot.store.queue import NewDelivery, QueueStore
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -44,9 +44,9 @@ def test_upgrade_from_before_the_desk_keeps_stories_and_adds_its_tables(db_url: 
         (d,) = queue.get_article(article_id)[1]
         desk = DeskStore(engine=engine)
         assert desk.set_parts(d.id, ["New text"], T0)
-        desk.record(article_id, [d.id], actor="erin", action="edited text", detail="New text",
-                    now=T0)
-        desk.record(article_id, [], actor="erin", action="queued", detail=None, now=T0)
+        with engine.begin() as conn:
+            write_note(conn, article_id, [d.id], StaffNote("erin", "edited text", "New text"), T0)
+            write_note(conn, article_id, [], StaffNote("erin", "queued"), T0)
         assert queue.get_article(article_id)[1][0].parts == ("New text",)
         assert [(a.actor, a.action, a.delivery_id, a.at) for a in desk.actions(article_id)] == [
             ("erin", "edited text", d.id, T0), ("erin", "queued", None, T0)]
