@@ -427,7 +427,11 @@ class Dispatcher:
         return bool(took)
 
     async def _record(self, target: str) -> None:
-        """Record the lane's publish that still waits for its record (its own commit)."""
+        """Record the lane's publish that still waits for its record (its own commit).
+
+        When the database fails, the publish stays in hand: it went out, so it is never
+        settled as an interrupted send (no review, no asking the platform); the next claim on
+        its target or the next recovery pass records it."""
         prior = self._unrecorded.pop(target, None)
         if prior is None:
             return
@@ -438,9 +442,19 @@ class Dispatcher:
                 now=done.at, outcome=done.outcome, started_at=done.started_at,
                 receipt=done.receipt, image_error=done.image_error))
         except BaseException:
-            self._active.discard(done.delivery_id)  # left ``sending``: recovery settles it
+            self._unrecorded.setdefault(target, prior)
             raise
         self._recorded(prior, recorded)
+
+    async def _record_left(self) -> None:
+        """Record publishes whose record a database failure held up (targets with no lane
+        running; a running lane records its own)."""
+        for target in [t for t in self._unrecorded if t not in self._tasks]:
+            try:
+                await self._record(target)
+            except Exception as exc:
+                log.warning("publish still not recorded; will try again",
+                            extra={"target": target, "error": repr(exc)})
 
     def _recorded(self, prior: _Unrecorded, recorded: bool) -> None:
         d, done = prior.delivery, prior.done
@@ -562,10 +576,12 @@ class Dispatcher:
     async def recover(self, targets: Collection[str] | None = None) -> int:
         """Resolve deliveries (and revisions) left ``sending`` by a dead process (start-up,
         then periodically) on the targets this worker owns, or on ``targets`` (just taken
-        over from another)."""
+        over from another); first record this process's publishes that a database failure
+        left unrecorded."""
         def mine(target: str) -> bool:
             return target in targets if targets is not None else self.owns(target)
 
+        await self._record_left()
         revised = 0
         if self.reviser is not None:
             revised = await self.reviser.recover(

@@ -347,12 +347,16 @@ class CountingQueue(QueueStore):
         super().__init__(**kwargs)
         self.calls: list[str] = []
         self.fail_next_merge = False
+        self.failing_finishes = 0
 
     def claim(self, *args: Any, **kwargs: Any) -> bool:
         self.calls.append("claim")
         return super().claim(*args, **kwargs)
 
     def finish(self, *args: Any, **kwargs: Any) -> bool:
+        if self.failing_finishes:
+            self.failing_finishes -= 1
+            raise OSError("disk went away")
         self.calls.append("finish")
         return super().finish(*args, **kwargs)
 
@@ -421,6 +425,68 @@ def test_a_failed_merged_commit_still_records_the_publish(rig: Rig) -> None:
     assert len(rig.pubs["tg"].sent) == 1
     assert rig.run() == 1
     assert rig.state(2, "tg") == (S.PUBLISHED, None)
+
+
+def test_a_publish_the_database_failed_to_record_is_recorded_later(rig: Rig) -> None:
+    """A post that went out but whose record the database refused (twice: as the lane ends,
+    and on the first recovery pass) stays in hand: never settled as an interrupted send (no
+    review, nothing sent again), and recorded as published once the database answers."""
+    queue = _counting(rig)
+    rig.add(1, targets=("tg",))
+    queue.failing_finishes = 2
+    rig.run()
+    assert rig.state(1, "tg")[0] is S.SENDING
+    assert asyncio.run(rig.dispatcher.recover()) == 0
+    assert rig.state(1, "tg")[0] is S.SENDING, "the second try failed too: still in hand"
+    assert asyncio.run(rig.dispatcher.recover()) == 0
+    _, (d,) = rig.app.queue.get_article(1)
+    assert (d.state, d.platform_post_id) == (S.PUBLISHED, "101")
+    assert [a.outcome for a in d.history] == ["published"]
+    assert len(rig.pubs["tg"].sent) == 1
+    assert rig.dispatcher.published == 1
+
+
+def test_a_publish_survives_its_database_connections_being_cut(tmp_path: Path,
+                                                               postgres_url: str) -> None:
+    """On PostgreSQL, every connection of the bot cut by the server right after the platform
+    took a post (as a server restart or a failover does): the commit that would record it
+    and claim the next fails, so does its own record as the lane ends, and the next passes
+    record it and send the rest; each post goes out once and ends published, none in review."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    rig = Rig(tmp_path, database_url=postgres_url)
+    pub = rig.pubs["tg"]
+    inner = pub.publish
+
+    async def publish(request: PublishRequest) -> PublishReceipt:
+        receipt = await inner(request)
+        if len(pub.sent) == 2:
+            with admin.begin() as conn:
+                conn.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        return receipt
+
+    pub.publish = publish  # type: ignore[method-assign]
+    try:
+        rig.add(1, targets=("tg",))
+        rig.run()  # one post alone: its record opens the connection for records too
+        for n in (2, 3):
+            rig.add(n, targets=("tg",))
+        for _ in range(3):
+            rig.run()
+            asyncio.run(rig.dispatcher.recover())
+        assert [rig.state(n, "tg") for n in (1, 2, 3)] == [(S.PUBLISHED, None)] * 3
+        assert sorted(r.delivery_id for r in pub.sent) == sorted(set(
+            r.delivery_id for r in pub.sent)), "nothing sent twice"
+        assert len(pub.sent) == 3
+    finally:
+        rig.app.dispose()
+        admin.dispose()
 
 
 def test_a_story_with_an_image_is_claimed_after_the_record(rig: Rig) -> None:

@@ -16,7 +16,7 @@ from tests.fakes.httpbase import FakeServer
 from tests.fakes.telegram_server import DEFAULT_TOKEN
 
 LIVE = """
-database_url = "sqlite:///{{root}}/var/crosspost.db"
+database_url = "{database_url}"
 outbox_dir = "{{root}}/var/outbox"
 dry_run = false
 [telegram]
@@ -32,6 +32,10 @@ max_attempts = 50
 base_delay = 0.2
 max_delay = 2
 {extra}
+{targets}
+"""
+
+TARGETS = """
 [[targets]]
 name = "tg-news"
 platform = "telegram"
@@ -54,9 +58,12 @@ X_ENV = {
 
 
 def live_project(root: Path, tg: FakeServer, x: FakeServer, *, token: str = DEFAULT_TOKEN,
-                 extra: str = "") -> Project:
-    """A project whose targets post to the fakes for real."""
-    p = make_project(root, LIVE.format(tg=tg.url, x=x.url, extra=extra))
+                 extra: str = "", database_url: str = "sqlite:///{root}/var/crosspost.db",
+                 targets: str = TARGETS) -> Project:
+    """A project whose targets post to the fakes for real (``extra``: more config tables;
+    ``database_url`` may name ``{root}``, the project's folder)."""
+    p = make_project(root, LIVE.format(tg=tg.url, x=x.url, extra=extra,
+                                       database_url=database_url, targets=targets))
     p.env.update(X_ENV)
     p.env["CROSSPOST_TELEGRAM__BOT_TOKEN"] = token
     return p

@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.core.cli_helpers import make_project
-from tests.e2e.live import X_ENV, copies, deliveries, queue_stories, start_daemon, wait_until
+from tests.e2e.live import copies, deliveries, live_project, queue_stories, start_daemon, wait_until
 from tests.fakes.fixtures import make_telegram_server, make_x_server  # noqa: F401
 from tests.fakes.httpbase import FakeServer
-from tests.fakes.telegram_server import DEFAULT_TOKEN, TelegramConfig
+from tests.fakes.telegram_server import TelegramConfig
 
 pytestmark = pytest.mark.slow
 STORIES = 600
@@ -25,34 +24,10 @@ KILLS = 12
 CHATS = ("@c0", "@c1", "@c2", "@c3", "@c4")
 LEASE = 3
 
-CONFIG = """
-database_url = "{db}"
-outbox_dir = "{{root}}/var/outbox"
-dry_run = false
-[workers]
-lease_seconds = {lease}
-[telegram]
-api_base_url = "{tg}"
-timeout = 1
-messages_per_chat_per_minute = 100000
-messages_per_second = 100000
-[x]
-api_base_url = "{x}"
-timeout = 1
-[retry]
-max_attempts = 50
-base_delay = 0.2
-max_delay = 2
-{targets}
-[[targets]]
-name = "xa"
-platform = "x"
-"""
-
-
 def _targets() -> str:
-    return "\n".join(f'[[targets]]\nname = "tg-{c[1:]}"\nplatform = "telegram"\nchat = "{c}"'
-                     for c in CHATS)
+    chats = [f'[[targets]]\nname = "tg-{c[1:]}"\nplatform = "telegram"\nchat = "{c}"'
+             for c in CHATS]
+    return "\n".join([*chats, '[[targets]]\nname = "xa"\nplatform = "x"'])
 
 
 def _progress(db: str) -> dict[str, tuple[int, int]]:
@@ -84,10 +59,8 @@ def test_three_workers_survive_random_sigkills(
     engine.dispose()
     tg: FakeServer = make_telegram_server(TelegramConfig(chats=CHATS))
     x: FakeServer = make_x_server()
-    p = make_project(tmp_path / "p", CONFIG.format(db=postgres_url, lease=LEASE, tg=tg.url,
-                                                   x=x.url, targets=_targets()))
-    p.env.update(X_ENV)
-    p.env["CROSSPOST_TELEGRAM__BOT_TOKEN"] = DEFAULT_TOKEN
+    p = live_project(tmp_path / "p", tg, x, database_url=postgres_url,
+                     extra=f"[workers]\nlease_seconds = {LEASE}", targets=_targets())
     queue_stories(p, STORIES)
     names = [f"tg-{c[1:]}" for c in CHATS] + ["xa"]
     procs: list[subprocess.Popen[bytes]] = [start_daemon(p, f"w{i}.log") for i in range(WORKERS)]
