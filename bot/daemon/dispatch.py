@@ -18,7 +18,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -135,6 +135,8 @@ class Dispatcher:
         self.published = 0  # deliveries this dispatcher saw through to ``published``
         self._active: set[int] = set()
         self._unrecorded: dict[str, _Unrecorded] = {}  # target → its lane's last publish
+        self._unsettled: dict[int, Callable[[], Awaitable[None]]] = {}
+        """Deliveries whose platform error the database did not take: applying it again."""
         self._claimed: dict[int, datetime] = {}
         self._halted: set[str] = set()
         self._tasks: dict[str, asyncio.Task[int]] = {}
@@ -392,11 +394,11 @@ class Dispatcher:
                     raise kind(f"image: {image.error}")
                 receipt = await lane.publisher.publish(request)
             except PublishError as exc:
-                await self._failed(lane, d, attempt_id, request, exc)
+                await self._settle(lane, d, attempt_id, request, exc)
             except Exception as exc:  # a bug after the request may have left: treat as unknown
                 log.exception("unexpected error while publishing", extra={"delivery": d.id})
                 err = UncertainError(f"unexpected error: {exc!r}")
-                await self._failed(lane, d, attempt_id, request, err)
+                await self._settle(lane, d, attempt_id, request, err)
             else:
                 done = Published(d.id, attempt_id, receipt, self.clock.now(), claimed_at,
                                  image.error)
@@ -405,10 +407,23 @@ class Dispatcher:
                 held = True
                 await self._respect_budget(lane)
         finally:
-            if not held:
-                self._active.discard(d.id)
-            self._claimed.pop(d.id, None)
+            if d.id not in self._unsettled:
+                if not held:
+                    self._active.discard(d.id)
+                self._claimed.pop(d.id, None)
         return True
+
+    async def _settle(self, lane: Lane, d: Delivery, attempt_id: str, request: PublishRequest,
+                      error: PublishError) -> None:
+        """Apply what a platform's error means (``_failed``). When the database fails on
+        the way, the delivery stays in hand with the error it got, and the next recovery pass
+        applies it again: a known outcome never becomes an unknown one."""
+        try:
+            await self._failed(lane, d, attempt_id, request, error)
+        except Exception:
+            self._unsettled[d.id] = functools.partial(self._failed, lane, d, attempt_id,
+                                                      request, error)
+            raise
 
     async def _claim(self, target: str, d: Delivery, attempt_id: str, now: datetime) -> bool:
         """Claim ``d``, in the same commit as the record of the lane's previous publish."""
@@ -447,14 +462,24 @@ class Dispatcher:
         self._recorded(prior, recorded)
 
     async def _record_left(self) -> None:
-        """Record publishes whose record a database failure held up (targets with no lane
-        running; a running lane records its own)."""
+        """Record publishes, and apply platform errors, that a database failure held up
+        (publishes on targets with no lane running: a running lane records its own)."""
         for target in [t for t in self._unrecorded if t not in self._tasks]:
             try:
                 await self._record(target)
             except Exception as exc:
                 log.warning("publish still not recorded; will try again",
                             extra={"target": target, "error": repr(exc)})
+        for delivery_id, apply in list(self._unsettled.items()):
+            try:
+                await apply()
+            except Exception as exc:
+                log.warning("outcome still not recorded; will try again",
+                            extra={"delivery": delivery_id, "error": repr(exc)})
+                continue
+            del self._unsettled[delivery_id]
+            self._active.discard(delivery_id)
+            self._claimed.pop(delivery_id, None)
 
     def _recorded(self, prior: _Unrecorded, recorded: bool) -> None:
         d, done = prior.delivery, prior.done
@@ -576,8 +601,8 @@ class Dispatcher:
     async def recover(self, targets: Collection[str] | None = None) -> int:
         """Resolve deliveries (and revisions) left ``sending`` by a dead process (start-up,
         then periodically) on the targets this worker owns, or on ``targets`` (just taken
-        over from another); first record this process's publishes that a database failure
-        left unrecorded."""
+        over from another); first record this process's publishes, and apply the platform
+        errors, that a database failure left unwritten."""
         def mine(target: str) -> bool:
             return target in targets if targets is not None else self.owns(target)
 

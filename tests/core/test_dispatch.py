@@ -446,6 +446,27 @@ def test_a_publish_the_database_failed_to_record_is_recorded_later(rig: Rig) -> 
     assert rig.dispatcher.published == 1
 
 
+def test_a_platform_error_the_database_failed_to_take_is_applied_later(rig: Rig) -> None:
+    """A post the platform refused (a 502: retried later) whose outcome the database did not
+    take stays in hand with that error: the next recovery pass plans its retry, as if the
+    database had answered; it never becomes an unknown outcome waiting for review."""
+    queue = _counting(rig)
+    rig.add(1, targets=("tg",))
+    rig.pubs["tg"].script.append(TransientError("502 Bad Gateway"))
+    queue.failing_finishes = 1
+    rig.run()
+    assert rig.state(1, "tg")[0] is S.SENDING
+    assert asyncio.run(rig.dispatcher.recover()) == 0
+    state, error = rig.state(1, "tg")
+    assert state is S.PENDING and "502 Bad Gateway" in (error or "")
+    _, (d,) = rig.app.queue.get_article(1)
+    assert [(a.outcome, a.error_kind) for a in d.history] == [("transient", "transient")]
+    rig.clock.advance(60)
+    rig.run()
+    assert rig.state(1, "tg") == (S.PUBLISHED, None)
+    assert len(rig.pubs["tg"].sent) == 2
+
+
 def test_a_publish_survives_its_database_connections_being_cut(tmp_path: Path,
                                                                postgres_url: str) -> None:
     """On PostgreSQL, every connection of the bot cut by the server right after the platform
