@@ -136,7 +136,8 @@ class Dispatcher:
         self._active: set[int] = set()
         self._unrecorded: dict[str, _Unrecorded] = {}  # target → its lane's last publish
         self._unsettled: dict[int, Callable[[], Awaitable[None]]] = {}
-        """Deliveries whose platform error the database did not take: applying it again."""
+        """Deliveries a database failure left half-done (a platform error not written, a claim
+        whose answer was lost), with what finishes them."""
         self._claimed: dict[int, datetime] = {}
         self._halted: set[str] = set()
         self._tasks: dict[str, asyncio.Task[int]] = {}
@@ -426,20 +427,38 @@ class Dispatcher:
             raise
 
     async def _claim(self, target: str, d: Delivery, attempt_id: str, now: datetime) -> bool:
-        """Claim ``d``, in the same commit as the record of the lane's previous publish."""
+        """Claim ``d``, in the same commit as the record of the lane's previous publish.
+
+        When the database fails, the claim may still have been committed (its answer lost):
+        nothing was sent, so it is given back at once, or by the next recovery pass while the
+        database is away, rather than settled as an interrupted send."""
         prior = self._unrecorded.pop(target, None)
-        if prior is None:
-            return bool(await asyncio.to_thread(self.queue.claim, d.id, attempt_id, now,
-                                                worker=self.fence))
         try:
-            recorded, took = await asyncio.to_thread(functools.partial(
-                self.queue.published_then_claim, prior.done, d.id, attempt_id, now,
-                worker=self.fence))
-        except BaseException:
-            self._unrecorded[target] = prior  # recorded alone when the lane ends
+            if prior is None:
+                return bool(await asyncio.to_thread(self.queue.claim, d.id, attempt_id, now,
+                                                    worker=self.fence))
+            try:
+                recorded, took = await asyncio.to_thread(functools.partial(
+                    self.queue.published_then_claim, prior.done, d.id, attempt_id, now,
+                    worker=self.fence))
+            except BaseException:
+                self._unrecorded[target] = prior  # recorded alone when the lane ends
+                raise
+        except Exception:
+            give_back = functools.partial(self._give_back, d, attempt_id)
+            try:
+                await give_back()
+            except Exception:  # the database is still away: the next recovery pass does it
+                self._active.add(d.id)
+                self._unsettled[d.id] = give_back
             raise
         self._recorded(prior, recorded)
         return bool(took)
+
+    async def _give_back(self, d: Delivery, attempt_id: str) -> None:
+        """Undo a claim (if it was committed) whose post was never sent."""
+        if await asyncio.to_thread(self.queue.release, d.id, attempt_id, self.clock.now()):
+            _log(d, "claim given back", attempt=attempt_id[:8])
 
     async def _record(self, target: str) -> None:
         """Record the lane's publish that still waits for its record (its own commit).
@@ -462,8 +481,9 @@ class Dispatcher:
         self._recorded(prior, recorded)
 
     async def _record_left(self) -> None:
-        """Record publishes, and apply platform errors, that a database failure held up
-        (publishes on targets with no lane running: a running lane records its own)."""
+        """Finish what a database failure held up: record publishes (on targets with no lane
+        running: a running lane records its own), apply platform errors, give back claims
+        whose post was never sent."""
         for target in [t for t in self._unrecorded if t not in self._tasks]:
             try:
                 await self._record(target)

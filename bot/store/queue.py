@@ -168,6 +168,16 @@ _PUBLISHED = (
 )
 
 
+# A claim whose platform call never started (its commit's answer was lost): the delivery waits
+# again as it was, and the attempt it never made is not counted.
+_RELEASE = (
+    update(deliveries)
+    .where(*_MINE)
+    .values(state=S.PENDING.value, attempt_id=None, attempts=deliveries.c.attempts - 1,
+            updated_at=bindparam("now"))
+)
+
+
 _SET_PLAN = (
     update(deliveries)
     .where(deliveries.c.id == bindparam("did"), deliveries.c.state == S.PENDING.value)
@@ -248,7 +258,7 @@ class QueueStore:
         self.durable_claims = durable_claims
         self.sends = SendPath(engine=engine, durable_claims=durable_claims,
                               claim=claim_statement, part=_PART, published=_PUBLISHED,
-                              mine=_MINE)
+                              release=_RELEASE, mine=_MINE)
 
     def close(self) -> None:
         """Release the connections held for the send path."""
@@ -692,6 +702,11 @@ class QueueStore:
         if worker is not None:
             return self.sends.claim(params | {"worker": worker}, leased=True)
         return self.sends.claim(params, leased=False)
+
+    def release(self, delivery_id: int, attempt_id: str, now: datetime) -> bool:
+        """Undo a claim whose platform call was never started (``sending`` → ``pending``,
+        planned as before): whether the claim was there to undo."""
+        return self.sends.release({"did": delivery_id, "aid": attempt_id, "now": now})
 
     def record_part(self, delivery_id: int, attempt_id: str, sent_ids: Sequence[str],
                     now: datetime) -> None:

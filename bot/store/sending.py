@@ -115,7 +115,8 @@ class SendPath:
     """Claim, progress and finish statements for deliveries, one short commit each."""
 
     def __init__(self, *, engine: Engine, durable_claims: bool, claim: Callable[..., Any],
-                 part: ClauseElement, published: Any, mine: tuple[Any, ...]) -> None:
+                 part: ClauseElement, published: Any, release: ClauseElement,
+                 mine: tuple[Any, ...]) -> None:
         self.engine = engine
         self.postgres = engine.dialect.name == "postgresql"
         self._lock = threading.Lock()
@@ -127,6 +128,7 @@ class SendPath:
         self._claim = Prepared.of(claim(), engine)
         self._claim_leased = Prepared.of(claim(leased=True), engine)
         self._part = Prepared.of(part, engine)
+        self._release = Prepared.of(release, engine)
         self._published = self._finish_statement(published)
         # PostgreSQL: a publish's record and the next claim as one statement (one round trip)
         self._then_claim = {leased: Prepared.of(self._record_then_claim(
@@ -160,6 +162,11 @@ class SendPath:
         """Run the claim; whether it took the delivery."""
         stmt = self._claim_leased if leased else self._claim
         return self._run(self._claims, stmt, values) > 0
+
+    def release(self, values: Mapping[str, Any]) -> bool:
+        """Undo a claim that was never used (a commit as cheap as a finish: one lost in a
+        crash leaves the delivery ``sending``, settled like any interrupted send)."""
+        return self._run(self._finishes, self._release, values) > 0
 
     def record_part(self, values: Mapping[str, Any]) -> None:
         """Store the ids of a thread's parts sent so far (durable, like the claim)."""

@@ -348,10 +348,16 @@ class CountingQueue(QueueStore):
         self.calls: list[str] = []
         self.fail_next_merge = False
         self.failing_finishes = 0
+        self.lose_claim_answer = False
+        self.failing_releases = 0
 
     def claim(self, *args: Any, **kwargs: Any) -> bool:
         self.calls.append("claim")
-        return super().claim(*args, **kwargs)
+        took = super().claim(*args, **kwargs)
+        if self.lose_claim_answer:
+            self.lose_claim_answer = False
+            raise OSError("connection lost after the commit")
+        return took
 
     def finish(self, *args: Any, **kwargs: Any) -> bool:
         if self.failing_finishes:
@@ -359,6 +365,12 @@ class CountingQueue(QueueStore):
             raise OSError("disk went away")
         self.calls.append("finish")
         return super().finish(*args, **kwargs)
+
+    def release(self, *args: Any, **kwargs: Any) -> bool:
+        if self.failing_releases:
+            self.failing_releases -= 1
+            raise OSError("disk went away")
+        return super().release(*args, **kwargs)
 
     def published_then_claim(self, *args: Any, **kwargs: Any) -> tuple[bool, bool]:
         if self.fail_next_merge:
@@ -465,6 +477,33 @@ def test_a_platform_error_the_database_failed_to_take_is_applied_later(rig: Rig)
     rig.run()
     assert rig.state(1, "tg") == (S.PUBLISHED, None)
     assert len(rig.pubs["tg"].sent) == 2
+
+
+def test_a_claim_whose_answer_was_lost_is_given_back(rig: Rig) -> None:
+    """A claim committed whose answer the database connection lost: nothing was sent, so the
+    claim is given back (pending, its attempt not counted) instead of being settled as an
+    unknown outcome — at once, or, while the database is still away, by the next recovery
+    pass; the post then goes out once."""
+    queue = _counting(rig)
+    rig.add(1, targets=("tg",))
+    queue.lose_claim_answer = True
+    rig.run()
+    _, (d,) = rig.app.queue.get_article(1)
+    assert (d.state, d.attempts, d.last_error) == (S.PENDING, 0, None)
+    assert rig.pubs["tg"].sent == []
+
+    rig.add(2, targets=("tg",))
+    rig.run()  # stories 1 and 2 go
+    queue.lose_claim_answer, queue.failing_releases = True, 1  # the database stays away
+    rig.add(3, targets=("tg",))
+    rig.run()
+    assert rig.state(3, "tg")[0] is S.SENDING
+    assert asyncio.run(rig.dispatcher.recover()) == 0
+    _, (d,) = rig.app.queue.get_article(3)
+    assert (d.state, d.attempts) == (S.PENDING, 0)
+    rig.run()
+    assert [rig.state(n, "tg") for n in (1, 2, 3)] == [(S.PUBLISHED, None)] * 3
+    assert sorted(r.delivery_id for r in rig.pubs["tg"].sent) == [1, 2, 3]
 
 
 def test_a_publish_survives_its_database_connections_being_cut(tmp_path: Path,
