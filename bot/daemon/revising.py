@@ -8,15 +8,18 @@ a transient error is retried with backoff, a permanent one fails the revision (l
 platform where it can be asked (X: the post's newest version, the account's recent posts, a
 404 for a deleted post); Telegram edits and deletes are safe to repeat ("message is not
 modified", "message to delete not found" count as done); a Telegram correction reply whose
-outcome is unknown fails for a person to check instead of being posted twice.
+outcome is unknown fails for a person to check instead of being posted twice. An attempt's end
+that the database does not take (it is down) is kept as decided and written by the next
+recovery pass, so a known outcome never turns into an unknown one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -39,6 +42,11 @@ log = logging.getLogger("crosspost.revisions")
 K = RevisionKind
 R = RevisionState
 MAX_UNKNOWN = 8  # unknown outcomes in a row before a revision is given up (and listed)
+
+
+class _Unwritten(Exception):
+    """An attempt's end the database did not take: kept (``Reviser.unwritten``) and written by
+    the next recovery pass, so a known outcome never becomes an unknown one."""
 
 
 class Step(StrEnum):
@@ -73,6 +81,8 @@ class Reviser:
         self.rand = rand
         self.active: set[int] = set()
         self.applied = 0
+        self.unwritten: dict[int, Callable[[], Awaitable[bool]]] = {}
+        """Revisions whose end the database did not take, with the write that records it."""
 
     async def apply(self, lane: RevisionLane, rev: Revision) -> Step:
         """One attempt at ``rev``: claim, call the platform, record."""
@@ -84,11 +94,22 @@ class Reviser:
         try:
             return await self._attempt(lane, rev, attempt_id)
         finally:
-            self.active.discard(rev.id)
+            if rev.id not in self.unwritten:
+                self.active.discard(rev.id)
 
     async def recover(self, lanes: Mapping[str, RevisionLane]) -> int:
         """Revisions left ``sending`` by a dead process go back to ``pending`` marked
-        uncertain: their next attempt asks the platform first."""
+        uncertain: their next attempt asks the platform first. This process's own ends that
+        the database did not take are written first, as they were decided."""
+        for rev_id, write in list(self.unwritten.items()):
+            try:
+                await write()
+            except Exception as exc:
+                log.warning("revision outcome still not recorded; will try again",
+                            extra={"revision": rev_id, "error": repr(exc)})
+                continue
+            del self.unwritten[rev_id]
+            self.active.discard(rev_id)
         stale = [r for r in await asyncio.to_thread(self.store.in_flight)
                  if r.id not in self.active]
         now = self.clock.now()
@@ -127,6 +148,8 @@ class Reviser:
             return await self._call(lane, rev, d, request, fin, done)
         except PublishError as exc:
             return await self._failed(rev, exc, fin)
+        except _Unwritten:
+            raise
         except Exception as exc:  # a bug after the request may have left: treat as unknown
             log.exception("unexpected error while revising", extra={"revision": rev.id})
             return await self._failed(rev, UncertainError(f"unexpected error: {exc!r}"), fin)
@@ -211,14 +234,16 @@ class Reviser:
         return Step.DONE
 
     def _finisher(self, rev: Revision, attempt_id: str) -> _Finish:
-        return _Finish(self.store, self.clock, rev, attempt_id)
+        return _Finish(self.store, self.clock, rev, attempt_id, self.unwritten)
 
 
 class _Finish:
     """Records the end of one attempt (only the attempt that claimed the revision can)."""
 
-    def __init__(self, store: RevisionStore, clock: Clock, rev: Revision, attempt_id: str) -> None:
+    def __init__(self, store: RevisionStore, clock: Clock, rev: Revision, attempt_id: str,
+                 unwritten: dict[int, Callable[[], Awaitable[bool]]]) -> None:
         self.store, self.clock, self.rev, self.attempt_id = store, clock, rev, attempt_id
+        self.unwritten = unwritten
 
     async def __call__(self, state: RevisionState, outcome: str, *, error: str | None = None,
                  error_kind: str | None = None, planned_at: datetime | None = None,
@@ -226,11 +251,17 @@ class _Finish:
                  new_post_ids: tuple[str, ...] | None = None, withdraw: bool = False,
                  kind: RevisionKind | None = None, parts: tuple[str, ...] | None = None,
                  retried: bool = False) -> None:
-        ok = await asyncio.to_thread(
-            self.store.finish, self.rev.id, self.attempt_id, state=state, now=self.clock.now(),
-            outcome=outcome, error=error, error_kind=error_kind, planned_at=planned_at,
-            result_ids=result_ids, new_post_ids=new_post_ids,
-            withdraw=withdraw, kind=kind, parts=parts, retried=retried)
+        write = functools.partial(
+            asyncio.to_thread, functools.partial(
+                self.store.finish, self.rev.id, self.attempt_id, state=state,
+                now=self.clock.now(), outcome=outcome, error=error, error_kind=error_kind,
+                planned_at=planned_at, result_ids=result_ids, new_post_ids=new_post_ids,
+                withdraw=withdraw, kind=kind, parts=parts, retried=retried))
+        try:
+            ok = await write()
+        except Exception as exc:
+            self.unwritten[self.rev.id] = write
+            raise _Unwritten(repr(exc)) from exc
         level = logging.INFO if state is not R.FAILED else logging.WARNING
         log.log(level, f"revision {state.value}", extra={
             "revision": self.rev.id, "kind": (kind or self.rev.kind).value,

@@ -182,6 +182,37 @@ async def test_unknown_reply_outcome_is_not_posted_twice(
         assert (revs[tg.id][-1].state, revs[tg.id][-1].error_kind) == (R.FAILED, "uncertain")
 
 
+async def test_a_reply_whose_record_the_database_refused_is_recorded_later(
+        rig: Rig, telegram_server: FakeServer) -> None:
+    """A Telegram correction reply that went out while the database refused its record stays
+    in hand and is recorded as done by the next recovery pass: not settled as interrupted
+    (which, for a reply Telegram cannot be asked about, would end in "outcome unknown")."""
+    article_id = await rig.story(5, ("a",), ("b",))
+    _, (tg, _) = rig.queue.get_article(article_id)
+    rig.store.edit_story(article_id, StoryChange(text="n"), [
+        DeliveryChange(tg.id, Post(Platform.TELEGRAM, ("a2",)), on_edit="reply",
+                       correction="Correction: five")], rig.clock.now())
+    inner, failing = rig.store.finish, [1]
+
+    def finish(*args: object, **kwargs: object) -> bool:
+        if failing:
+            failing.pop()
+            raise OSError("disk went away")
+        return inner(*args, **kwargs)  # type: ignore[arg-type]
+
+    rig.store.finish = finish  # type: ignore[method-assign]
+    (rev,) = rig.store.due(rig.clock.now())
+    with pytest.raises(Exception, match="disk went away"):
+        await rig.reviser.apply(rig.lanes["tg"], rev)
+    assert rig.store.for_articles([article_id])[tg.id][-1].state is R.SENDING
+    await rig.reviser.recover(rig.lanes)
+    await rig.drain()
+    (last,) = rig.store.for_articles([article_id])[tg.id]
+    assert (last.state, last.outcome) == (R.DONE, "correction posted")
+    replies = [m for m in telegram_server.app.messages if m["text"] == "Correction: five"]
+    assert len(replies) == 1 and last.result_ids == (str(replies[0]["message_id"]),)
+
+
 async def test_rate_limit_halts_the_lane(engine: Engine, make_telegram_server: MakeTelegram,
                                          x_server: FakeServer, anyio_backend: str) -> None:
     """A 429 on an edit blocks the target until the announced time; the edit waits."""
