@@ -215,6 +215,28 @@ class Daemon:
         finally:
             await self._db(lock.release)
 
+    async def _lock_again(self, lock: PublisherLock) -> bool:
+        """The session holding the publisher lock was cut (a PostgreSQL restart or failover):
+        take the shared lock again and carry on (leases keep the workers apart), unless a
+        ``run --once`` took the database alone meanwhile: then stop, so that no two
+        publishers without leases run at once. While the database is away, try again on the
+        next pass."""
+        try:
+            taken = await self._db(lock.take_again)
+        except Exception as exc:
+            log.warning("publisher lock lost with the database session; taking it again when "
+                        "the database answers", extra={"error": repr(exc)})
+            return False
+        if taken:
+            log.warning("publisher lock lost with the database session; taken again")
+            return True
+        log.critical("lost the publisher lock (database session cut) and a `run --once` holds "
+                     "it now; stopping so that two publishers never run at once — restart to "
+                     "take it again")
+        self.lost_lock = True
+        self.stop()
+        return False
+
     def _targets(self) -> list[str]:
         """The targets this worker plans and publishes: its share, or every enabled one."""
         enabled = self.app.planner.enabled()
@@ -566,11 +588,7 @@ class Daemon:
 
     async def _recover(self) -> None:
         lock = self._publisher_lock
-        if lock is not None and not await self._db(lock.verify):
-            log.critical("lost the one-publisher lock (database session cut); stopping so "
-                         "that two publishers never run at once — restart to take it again")
-            self.lost_lock = True
-            self.stop()
+        if lock is not None and not await self._db(lock.verify) and not await self._lock_again(lock):
             return
         async with self._lock:
             dispatcher = self.app.dispatcher

@@ -131,6 +131,16 @@ class PublisherLock:
             return False
         return bool(held)
 
+    def take_again(self) -> bool:
+        """After a cut session (``verify`` said no): take the lock on a new session, once;
+        whether it was free to take (a ``run --once`` holding it alone says no)."""
+        self.release()
+        try:
+            self._acquire()
+        except AlreadyPublishingError:
+            return False
+        return True
+
     def release(self) -> None:
         """Let another process publish."""
         if self._file is not None:

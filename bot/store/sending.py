@@ -110,6 +110,14 @@ class _Held:
         if fairy is not None:
             fairy.close()
 
+    def drop(self) -> None:
+        """Forget a connection the server or the network broke: closed as it is, without the
+        pool's reset (a rollback on a dead session only fails, loudly)."""
+        dbapi, self._fairy, self.dbapi = self.dbapi, None, None
+        if dbapi is not None:
+            with contextlib.suppress(Exception):
+                dbapi.close()
+
 
 class SendPath:
     """Claim, progress and finish statements for deliveries, one short commit each."""
@@ -230,7 +238,7 @@ class SendPath:
             try:
                 yield held.get()
             except gone:
-                held.close()
+                held.drop()
                 raise
 
     def _run(self, held: _Held, stmt: Prepared, values: Mapping[str, Any]) -> int:

@@ -279,6 +279,39 @@ def test_postgres_lock_loss_is_noticed(postgres_url: str) -> None:
         engine.dispose()
 
 
+def test_a_shared_lock_cut_with_its_session_is_taken_again(postgres_url: str) -> None:
+    """A worker's shared lock, lost with its cut session, is taken again on a new one; while a
+    `run --once` holds the lock alone it cannot be (the worker then stops)."""
+    from sqlalchemy import text
+
+    from bot.store.db import make_engine
+    from bot.store.lock import PublisherLock
+
+    engine = make_engine(postgres_url)
+    try:
+        worker = PublisherLock(engine, shared=True)
+        worker.acquire()
+
+        def cut() -> None:
+            assert worker._conn is not None
+            pid = worker._conn.execute(text("SELECT pg_backend_pid()")).scalar()
+            worker._conn.commit()
+            with engine.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+                conn.commit()
+
+        cut()
+        assert not worker.verify()
+        assert worker.take_again() and worker.verify()
+        cut()
+        with PublisherLock(engine):  # a `run --once` took the database alone meanwhile
+            assert not worker.take_again()
+        assert worker.take_again() and worker.verify()
+        worker.release()
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.postgres
 def test_postgres_lock_in_another_database_is_not_a_publisher_here(postgres_url: str) -> None:
     """A publisher on another database of the same PostgreSQL server does not make `status`
