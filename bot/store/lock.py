@@ -34,6 +34,7 @@ class PublisherLock:
         self.shared = shared
         self._file: IO[str] | None = None
         self._conn: Connection | None = None
+        self._lost = False  # the PostgreSQL session holding it was cut, not yet taken again
 
     def __enter__(self) -> PublisherLock:
         self.acquire()
@@ -121,7 +122,7 @@ class PublisherLock:
     def verify(self) -> bool:
         """Still held? (PostgreSQL: the session holding it may have been cut.)"""
         if self._conn is None:
-            return True
+            return not self._lost
         try:
             held = self._conn.execute(text(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
@@ -135,10 +136,12 @@ class PublisherLock:
         """After a cut session (``verify`` said no): take the lock on a new session, once;
         whether it was free to take (a ``run --once`` holding it alone says no)."""
         self.release()
+        self._lost = True  # until a new session holds it (the database may still be away)
         try:
             self._acquire()
         except AlreadyPublishingError:
             return False
+        self._lost = False
         return True
 
     def release(self) -> None:

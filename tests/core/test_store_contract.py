@@ -281,7 +281,8 @@ def test_postgres_lock_loss_is_noticed(postgres_url: str) -> None:
 
 def test_a_shared_lock_cut_with_its_session_is_taken_again(postgres_url: str) -> None:
     """A worker's shared lock, lost with its cut session, is taken again on a new one; while a
-    `run --once` holds the lock alone it cannot be (the worker then stops)."""
+    `run --once` holds the lock alone it cannot be (the worker then stops), and while the
+    server does not answer the lock counts as not held until it is taken again."""
     from sqlalchemy import text
 
     from bot.store.db import make_engine
@@ -304,6 +305,12 @@ def test_a_shared_lock_cut_with_its_session_is_taken_again(postgres_url: str) ->
         assert not worker.verify()
         assert worker.take_again() and worker.verify()
         cut()
+        nowhere = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/x")  # no server
+        away = PublisherLock(nowhere, shared=True)
+        with pytest.raises(Exception, match=r"connect|refused"):
+            away.take_again()
+        assert not away.verify(), "a lock not taken again is not held"
+        nowhere.dispose()
         with PublisherLock(engine):  # a `run --once` took the database alone meanwhile
             assert not worker.take_again()
         assert worker.take_again() and worker.verify()
