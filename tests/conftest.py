@@ -65,6 +65,19 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+def emptied(postgres_url: str) -> str:
+    """Empty the PostgreSQL database's public schema (a test starting from nothing); returns
+    the URL."""
+    engine = create_engine(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+    return postgres_url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated-from-empty database URL on each backend: SQLite file, then PostgreSQL."""
@@ -72,12 +85,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'contract.db'}"
         return
     base: str = request.getfixturevalue("postgres_url")
-    engine = create_engine(base)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    yield base
+    yield emptied(base)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from bot.daemon.service import Daemon
 from bot.domain.models import ArticleDraft
 from bot.domain.ports import PublishRequest
 from bot.wiring import build_app, build_daemon, build_dispatcher
+from tests.conftest import emptied
 
 CONFIG = """
 database_url = "{db}"
@@ -94,13 +95,7 @@ def test_no_sql_runs_on_the_event_loop(tmp_path: Path) -> None:
 def test_postgres_notify_wakes_the_daemon(tmp_path: Path, postgres_url: str) -> None:
     """A story queued through another connection (as `queue add` in another process does) is
     published at once although the daemon's watch job would not look for an hour."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    emptied(postgres_url)
     cfg = tmp_path / "c.toml"
     cfg.write_text(CONFIG.format(db=postgres_url, root=tmp_path))
     settings = load_settings(cfg, env_file=None)

@@ -25,7 +25,7 @@ from bot.domain.ports import ManualClock, PublishRequest
 from bot.domain.retry import RetryPolicy
 from bot.store.queue import QueueStore
 from bot.wiring import build_app
-from tests.conftest import make_settings
+from tests.conftest import emptied, make_settings
 from tests.core.fake_publisher import RecordingPublisher
 
 S = DeliveryState
@@ -514,11 +514,8 @@ def test_a_publish_survives_its_database_connections_being_cut(tmp_path: Path,
     record it and send the rest; each post goes out once and ends published, none in review."""
     from sqlalchemy import create_engine, text
 
+    rig = Rig(tmp_path, database_url=emptied(postgres_url))
     admin = create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    rig = Rig(tmp_path, database_url=postgres_url)
     pub = rig.pubs["tg"]
     inner = pub.publish
 

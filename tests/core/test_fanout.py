@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from bot.config.settings import TargetConfig
@@ -18,7 +18,7 @@ from bot.domain.models import ArticleDraft, DeliveryState, Post
 from bot.domain.ports import ManualClock
 from bot.intake.queueing import compose_post
 from bot.wiring import build_app
-from tests.conftest import make_settings
+from tests.conftest import emptied, make_settings
 
 TEXT = ("The city council approved the new budget on Tuesday after a long debate. "
         "Officials said the plan funds schools, roads and a new library.")
@@ -75,12 +75,7 @@ def _fresh(db_url: str, path: Path) -> str:
     """An empty database: a SQLite file at ``path``, or the PostgreSQL test database emptied."""
     if db_url.startswith("sqlite"):
         return f"sqlite:///{path}"
-    wipe = create_engine(db_url)
-    with wipe.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    wipe.dispose()
-    return db_url
+    return emptied(db_url)
 
 
 def _network(n: int) -> list[dict[str, Any]]:

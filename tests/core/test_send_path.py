@@ -18,6 +18,7 @@ from bot.domain.models import (
     PublishReceipt,
 )
 from bot.store.queue import NewDelivery, QueueStore
+from tests.conftest import emptied
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 S = DeliveryState
@@ -146,10 +147,7 @@ def _fresh_postgres(postgres_url: str) -> Engine:
     """A migrated engine on an emptied PostgreSQL schema."""
     from bot.store.db import make_engine, upgrade
 
-    engine = make_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    engine = make_engine(emptied(postgres_url))
     upgrade(engine)
     return engine
 

@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from bot.config.load import load_settings
 from bot.daemon.service import Daemon
@@ -17,6 +17,7 @@ from bot.domain.shares import fair_shares
 from bot.reports.status import status_data, status_text
 from bot.store.leases import live_workers
 from bot.wiring import build_app, build_daemon
+from tests.conftest import emptied
 
 TARGETS = [f"t{i}" for i in range(6)]
 LEASE = 4.0
@@ -60,10 +61,8 @@ def test_new_worker_gets_a_fair_share_and_a_clean_stop_hands_over(
     """A second worker holds three of six targets within one lease time of starting (and
     `status` lists both with their targets); when it stops cleanly, the first holds all six
     again at once (well within a lease time)."""
+    emptied(postgres_url)
     engine = create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
     cfg = _config(tmp_path, postgres_url)
     first, second = _daemon(cfg), _daemon(cfg)
 

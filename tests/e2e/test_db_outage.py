@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.conftest import emptied
 from tests.e2e.live import copies, deliveries, live_project, queue_stories, start_daemon, wait_until
 from tests.fakes.fixtures import make_telegram_server, make_x_server  # noqa: F401
 from tests.fakes.telegram_server import TelegramConfig
@@ -41,11 +42,7 @@ def test_cut_connections_never_duplicate_lose_or_park_a_post(
     after the cuts still wakes it and goes out."""
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    engine = create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    emptied(postgres_url)
     tg = make_telegram_server(TelegramConfig(chats=("@news", "@world")))
     x = make_x_server()
     p = live_project(tmp_path / "p", tg, x, database_url=postgres_url)

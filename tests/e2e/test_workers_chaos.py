@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.conftest import emptied
 from tests.e2e.live import copies, deliveries, live_project, queue_stories, start_daemon, wait_until
 from tests.fakes.fixtures import make_telegram_server, make_x_server  # noqa: F401
 from tests.fakes.httpbase import FakeServer
@@ -52,11 +53,7 @@ def test_three_workers_survive_random_sigkills(
     needs_review where a kill hit a Telegram send), and every target keeps publishing."""
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    engine = create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    emptied(postgres_url)
     tg: FakeServer = make_telegram_server(TelegramConfig(chats=CHATS))
     x: FakeServer = make_x_server()
     p = live_project(tmp_path / "p", tg, x, database_url=postgres_url,
