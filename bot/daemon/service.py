@@ -330,7 +330,7 @@ class Daemon:
             self._followers.append(asyncio.create_task(self._crew_loop(), name="crew"))
         self._revision = await self._db(self.app.queue.revision)
         self._follow_changes()
-        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler = AsyncIOScheduler(timezone=UTC, logger=_scheduler_log())
         started: list[Service] = []
         try:
             for service in self.services:  # before any post can go out
@@ -594,3 +594,23 @@ class Daemon:
             dispatcher = self.app.dispatcher
             if dispatcher is not None:
                 await dispatcher.recover()
+
+
+class _DispatchSkipped(logging.Filter):
+    """Drops APScheduler's "skipped: maximum number of running instances reached" for the
+    dispatch job: a dispatch that finds one running and one waiting for the lock adds nothing
+    (the waiting one starts what is due, then schedules the next), so it is no warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        job = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        return not (str(record.msg).startswith('Execution of job "%s" skipped')
+                    and getattr(job, "id", None) == "dispatch")
+
+
+def _scheduler_log() -> logging.Logger:
+    """APScheduler's logger for the daemon's scheduler (below ``apscheduler``, so its level
+    settings apply), without the dispatch job's skipped-run warnings."""
+    logger = logging.getLogger("apscheduler.scheduler.crosspost")
+    if not any(isinstance(f, _DispatchSkipped) for f in logger.filters):
+        logger.addFilter(_DispatchSkipped())
+    return logger

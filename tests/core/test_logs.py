@@ -53,3 +53,39 @@ def test_expected_warnings_stay_one_line(restore_logging: None, capsys: pytest.C
     except ValueError as exc:
         logging.getLogger("bot.test").warning("feed failed", exc_info=exc)
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_skipped_dispatch_is_no_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """The daemon's scheduler says nothing when a dispatch run is skipped because runs are
+    already going (the running ones start what is due and schedule the next); any other job
+    skipped that way is still a warning."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from apscheduler.triggers.date import DateTrigger
+
+    from bot.daemon.service import _scheduler_log
+
+    async def main() -> None:
+        scheduler = AsyncIOScheduler(timezone=UTC, logger=_scheduler_log())
+        scheduler.start()
+        gate = asyncio.Event()
+
+        async def busy() -> None:
+            await gate.wait()
+
+        for _ in range(2):  # the second run of each job finds the first still going
+            for job in ("dispatch", "feeds"):
+                scheduler.add_job(busy, DateTrigger(datetime.now(UTC)), id=job,
+                                  max_instances=1, replace_existing=True)
+            await asyncio.sleep(0.3)
+        gate.set()
+        await asyncio.sleep(0.1)
+        scheduler.shutdown(wait=False)
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(main())
+    skipped = [r.args[0].id for r in caplog.records  # type: ignore[index, union-attr]
+               if "skipped: maximum number of running instances" in r.getMessage()]
+    assert skipped == ["feeds"]
