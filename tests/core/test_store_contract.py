@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from bot.domain.errors import NotFoundError
 from bot.domain.models import ArticleDraft, DeliveryState, Platform, Post, Priority, PublishReceipt
 from bot.store.db import current_revision, upgrade
+from bot.store.lock import PublisherLock
 from bot.store.queue import NewDelivery, QueueStore
 from bot.store.state import StateStore
 
@@ -254,10 +255,21 @@ def test_one_publisher_per_database(engine: Engine) -> None:
         pass
 
 
+def _cut_session_of(lock: PublisherLock) -> None:
+    """End the PostgreSQL session holding ``lock`` from another one (as a restart does)."""
+    from sqlalchemy import text
+
+    assert lock._conn is not None
+    pid = lock._conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    lock._conn.commit()
+    with lock.engine.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        conn.commit()
+
+
 def test_postgres_lock_loss_is_noticed(postgres_url: str) -> None:
     """When the session holding the PostgreSQL advisory lock is cut, verify() says so and
     release() still returns quietly."""
-    from sqlalchemy import text
 
     from bot.store.db import make_engine
     from bot.store.lock import PublisherLock
@@ -266,12 +278,7 @@ def test_postgres_lock_loss_is_noticed(postgres_url: str) -> None:
     try:
         lock = PublisherLock(engine)
         lock.acquire()
-        assert lock._conn is not None
-        pid = lock._conn.execute(text("SELECT pg_backend_pid()")).scalar()
-        lock._conn.commit()
-        with engine.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-            conn.commit()
+        _cut_session_of(lock)
         assert not lock.verify()
         lock.release()
         assert not PublisherLock(engine).held_elsewhere()
@@ -283,7 +290,6 @@ def test_a_shared_lock_cut_with_its_session_is_taken_again(postgres_url: str) ->
     """A worker's shared lock, lost with its cut session, is taken again on a new one; while a
     `run --once` holds the lock alone it cannot be (the worker then stops), and while the
     server does not answer the lock counts as not held until it is taken again."""
-    from sqlalchemy import text
 
     from bot.store.db import make_engine
     from bot.store.lock import PublisherLock
@@ -292,19 +298,10 @@ def test_a_shared_lock_cut_with_its_session_is_taken_again(postgres_url: str) ->
     try:
         worker = PublisherLock(engine, shared=True)
         worker.acquire()
-
-        def cut() -> None:
-            assert worker._conn is not None
-            pid = worker._conn.execute(text("SELECT pg_backend_pid()")).scalar()
-            worker._conn.commit()
-            with engine.connect() as conn:
-                conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-                conn.commit()
-
-        cut()
+        _cut_session_of(worker)
         assert not worker.verify()
         assert worker.take_again() and worker.verify()
-        cut()
+        _cut_session_of(worker)
         nowhere = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/x")  # no server
         away = PublisherLock(nowhere, shared=True)
         with pytest.raises(Exception, match=r"connect|refused"):
